@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the API saw; the demo, the benchmark and the tests read these. */
+export interface TokenApiCounters {
+  /** Requests to `/api/…`, replays included. */
+  apiHits: number;
+  /** `/api/…` requests answered 401. */
+  unauthorized: number;
+  /** `/api/…` requests answered 200. */
+  succeeded: number;
+  /** Calls of the token endpoint. */
+  refreshes: number;
+}
+
+export interface TokenApiOptions {
+  /** Delay of every `/api/…` answer, so that requests overlap as in real life. @default 5 */
+  apiLatencyMs?: number;
+  /** Delay of the token endpoint's answer. @default 20 */
+  refreshLatencyMs?: number;
+  /** Lifetime of issued access tokens, reported as `expires_in`. @default 3600 */
+  tokenLifetimeSeconds?: number;
+}
+
+/**
+ * A real HTTP API on 127.0.0.1 whose access tokens can be expired on demand:
+ * `GET /api/v1/<anything>` needs a current bearer token; `POST /oauth/token` trades the refresh
+ * token for a new pair. `rejectRefresh` and `rejectEveryToken` make it misbehave.
+ */
+export class TokenApi {
+  readonly counters: TokenApiCounters = { apiHits: 0, unauthorized: 0, succeeded: 0, refreshes: 0 };
+  /** Answer the token endpoint with 400 `invalid_grant`. */
+  rejectRefresh = false;
+  /** Answer every API request 401, even with a fresh token. */
+  rejectEveryToken = false;
+  private generation = 0;
+  private accessToken = 'access-0';
+  private refreshToken = 'refresh-0';
+  private readonly server: Server;
+  private readonly options: Required<TokenApiOptions>;
+
+  private constructor(options: TokenApiOptions) {
+    this.options = {
+      apiLatencyMs: 5,
+      refreshLatencyMs: 20,
+      tokenLifetimeSeconds: 3600,
+      ...options,
+    };
+    this.server = createServer((request, response) => void this.handle(request, response));
+  }
+
+  /** Starts the API on a free loopback port. */
+  static async start(options: TokenApiOptions = {}): Promise<TokenApi> {
+    const api = new TokenApi(options);
+    await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
+    return api;
+  }
+
+  /** `http://127.0.0.1:<port>` */
+  get origin(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** The tokens a client starts with. */
+  get currentTokens(): { accessToken: string; refreshToken: string } {
+    return { accessToken: this.accessToken, refreshToken: this.refreshToken };
+  }
+
+  /** Makes the current access token stale: the next request with it gets 401. */
+  expireAccessToken(): void {
+    this.accessToken = `revoked-${this.generation}`;
+  }
+
+  /** Sets every counter back to zero. */
+  resetCounters(): void {
+    Object.assign(this.counters, { apiHits: 0, unauthorized: 0, succeeded: 0, refreshes: 0 });
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    if (request.method === 'POST' && request.url === '/oauth/token') {
+      this.counters.refreshes += 1;
+      await delay(this.options.refreshLatencyMs);
+      const sent = JSON.parse(body || '{}') as { refresh_token?: string };
+      if (this.rejectRefresh || sent.refresh_token !== this.refreshToken) {
+        return send(response, 400, { error: 'invalid_grant' });
+      }
+      this.generation += 1;
+      this.accessToken = `access-${this.generation}`;
+      this.refreshToken = `refresh-${this.generation}`;
+      return send(response, 200, {
+        access_token: this.accessToken,
+        refresh_token: this.refreshToken,
+        expires_in: this.options.tokenLifetimeSeconds,
+      });
+    }
+    if (request.url?.startsWith('/api/')) {
+      this.counters.apiHits += 1;
+      const authorized =
+        !this.rejectEveryToken && request.headers.authorization === `Bearer ${this.accessToken}`;
+      await delay(this.options.apiLatencyMs);
+      if (!authorized) {
+        this.counters.unauthorized += 1;
+        response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+        return send(response, 401, { error: 'invalid_token' });
+      }
+      this.counters.succeeded += 1;
+      return send(response, 200, { path: request.url });
+    }
+    send(response, 404, { error: 'not_found' });
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'Content-Type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const chunk of request) body += chunk;
+  return body;
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

@@ -1,0 +1,64 @@
+import { OAuth2 } from '../src';
+
+describe('OAuth2 params', () => {
+  it.each([
+    ['a Date', new Date('2026-04-01T10:15:20Z')],
+    ['epoch milliseconds', Date.UTC(2026, 3, 1, 10, 15, 20)],
+    ['ISO 8601 with Z', '2026-04-01T10:15:20Z'],
+    ['ISO 8601 with an offset', '2026-04-01T13:15:20+03:00'],
+    ["the platform's YYYY-MM-DD HH:mm:ss, read as UTC", '2026-04-01 10:15:20'],
+    ['ISO 8601 without offset, read as UTC', '2026-04-01T10:15:20'],
+  ])('reads expiresAt given as %s', (_label, expiresAt) => {
+    expect(new OAuth2({ expiresAt }).expiresAt?.toISOString()).toBe('2026-04-01T10:15:20.000Z');
+  });
+
+  it('keeps milliseconds of the platform format', () => {
+    expect(new OAuth2({ expiresAt: '2026-04-01 10:15:20.5' }).expiresAt?.toISOString()).toBe(
+      '2026-04-01T10:15:20.500Z',
+    );
+  });
+
+  it('returns a copy of expiresAt, so callers cannot move the expiry', () => {
+    const oauth2 = new OAuth2({ expiresAt: '2026-04-01 10:15:20' });
+    oauth2.expiresAt?.setTime(0);
+    expect(oauth2.expiresAt?.toISOString()).toBe('2026-04-01T10:15:20.000Z');
+  });
+
+  it.each([
+    ['garbage', 'soon', /cannot be read/],
+    ['a date that does not exist', '2026-02-30 10:00:00', /calendar/],
+    ['an invalid Date', new Date('x'), /invalid Date/],
+    ['epoch seconds', 1_775_038_520, /seconds/],
+    ['Infinity', Infinity, /finite/],
+    ['a string without time', '2026-04-01', /ISO 8601/],
+  ])(
+    'rejects expiresAt given as %s with a RangeError naming the option',
+    (_label, expiresAt, why) => {
+      expect(() => new OAuth2({ expiresAt })).toThrow(RangeError);
+      expect(() => new OAuth2({ expiresAt })).toThrow(/expiresAt/);
+      expect(() => new OAuth2({ expiresAt })).toThrow(why);
+    },
+  );
+
+  it.each([
+    [{ accessToken: 42 }, TypeError, /accessToken/],
+    [{ refreshToken: {} }, TypeError, /refreshToken/],
+    [{ refreshHandler: 'x' }, TypeError, /refreshHandler/],
+    [{ events: 'x' }, TypeError, /events/],
+    [{ refreshTimeoutMs: 0 }, RangeError, /refreshTimeoutMs/],
+    [{ refreshTimeoutMs: NaN }, RangeError, /refreshTimeoutMs/],
+    [{ expirySkewMs: -1 }, RangeError, /expirySkewMs/],
+  ])('rejects %p with a typed error naming the option', (params, type, name) => {
+    expect(() => new OAuth2(params as never)).toThrow(type);
+    expect(() => new OAuth2(params as never)).toThrow(name);
+  });
+
+  it('never puts a token into a validation message', () => {
+    try {
+      new OAuth2({ accessToken: 'secret-access', refreshToken: 'secret-refresh', expiresAt: 'x' });
+      throw new Error('expected a throw');
+    } catch (error) {
+      expect((error as Error).message).not.toMatch(/secret/);
+    }
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Stable codes carried by every error of this SDK in its `code` property.
+ * Branch on these (or on the classes) rather than on messages, which may be reworded.
+ */
+export type MiniAppErrorCode =
+  | 'NOT_INITIALIZED'
+  | 'NO_REFRESH_HANDLER'
+  | 'REFRESH_FAILED'
+  | 'REFRESH_TIMEOUT'
+  | 'INVALID_REFRESH_RESULT'
+  | 'EXPIRED_REFRESH_RESULT'
+  | 'DESTROYED'
+  | 'PLATFORM_ERROR'
+  | 'PLATFORM_TIMEOUT'
+  | 'NO_TARGET_ORIGIN'
+  | 'NOT_IN_FRAME';
+
+/** Options accepted by every error constructor of this SDK. */
+export interface MiniAppErrorOptions {
+  /** The underlying error, kept for debugging. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error this SDK throws or rejects with.
+ * Messages never contain token values.
+ */
+export class MiniAppError extends Error {
+  override readonly name: string = 'MiniAppError';
+  /** Stable machine-readable code. */
+  readonly code: MiniAppErrorCode;
+
+  constructor(code: MiniAppErrorCode, message: string, options: MiniAppErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.code = code;
+  }
+}
+
+/** Base class of the errors raised by {@link OAuth2}. */
+export class OAuth2Error extends MiniAppError {
+  override readonly name: string = 'OAuth2Error';
+}
+
+/** Thrown by `OAuth2.getInstance()` before `OAuth2.initialize()` or `App.initializeFrame()` ran. */
+export class OAuth2NotInitializedError extends OAuth2Error {
+  override readonly name: string = 'OAuth2NotInitializedError';
+
+  constructor() {
+    super(
+      'NOT_INITIALIZED',
+      'OAuth2 is not initialized: call OAuth2.initialize() (or await App.initializeFrame() inside the platform) before OAuth2.getInstance().',
+    );
+  }
+}
+
+/**
+ * A token refresh failed. The tokens held before the refresh are kept.
+ * `code` tells why; `cause` holds what the refresh handler or the platform threw.
+ */
+export class OAuth2RefreshError extends OAuth2Error {
+  override readonly name: string = 'OAuth2RefreshError';
+}
+
+/** The platform answered a bridge request with an error. */
+export class PlatformError extends MiniAppError {
+  override readonly name: string = 'PlatformError';
+  /** The error code the platform sent, e.g. `'refresh_denied'`. */
+  readonly platformCode: string;
+
+  constructor(platformCode: string, message: string, options: MiniAppErrorOptions = {}) {
+    super('PLATFORM_ERROR', message, options);
+    this.platformCode = platformCode;
+  }
+}
+
+/** The platform did not answer a bridge request in time. */
+export class PlatformTimeoutError extends MiniAppError {
+  override readonly name: string = 'PlatformTimeoutError';
+}
+
+/** The mini-app could not start its frame: not embedded, or the platform's origin is unknown. */
+export class FrameInitializationError extends MiniAppError {
+  override readonly name: string = 'FrameInitializationError';
+}
+
+const names = new Set([
+  'MiniAppError',
+  'OAuth2Error',
+  'OAuth2NotInitializedError',
+  'OAuth2RefreshError',
+  'PlatformError',
+  'PlatformTimeoutError',
+  'FrameInitializationError',
+]);
+
+/**
+ * Tells whether `value` is an error of this SDK. Compares `name` too, because errors created in
+ * another frame or by another copy of the SDK fail `instanceof`.
+ */
+export function isMiniAppError(value: unknown): value is MiniAppError {
+  if (value instanceof MiniAppError) return true;
+  return (
+    value instanceof Error &&
+    names.has(value.name) &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}
+
+/** Tells whether `value` is an {@link OAuth2RefreshError}, across frames too. */
+export function isOAuth2RefreshError(value: unknown): value is OAuth2RefreshError {
+  return isMiniAppError(value) && value.name === 'OAuth2RefreshError';
+}

@@ -1,0 +1,19 @@
+export { OAuth2 } from './oauth2';
+export type { OAuth2Params } from './oauth2';
+export { attachOAuth2, defaultShouldRefresh } from './attach';
+export type { AttachOAuth2Options } from './attach';
+export type { OAuth2RefreshHandler, OAuth2RefreshResult, OAuth2RefreshResultLike } from './tokens';
+export type { ExpiryInput } from './expiry';
+export type { EventCallbacks, EventPayloads, FrameReadyPayload, OAuth2EventName } from './events';
+export {
+  MiniAppError,
+  OAuth2Error,
+  OAuth2NotInitializedError,
+  OAuth2RefreshError,
+  PlatformError,
+  PlatformTimeoutError,
+  FrameInitializationError,
+  isMiniAppError,
+  isOAuth2RefreshError,
+} from './errors';
+export type { MiniAppErrorCode, MiniAppErrorOptions } from './errors';
