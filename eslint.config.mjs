@@ -15,7 +15,12 @@ export default tseslint.config(
   {
     files: ['scripts/**', '__tests__/**', '*.mjs'],
     languageOptions: {
-      globals: { console: 'readonly', process: 'readonly', window: 'readonly', document: 'readonly' },
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        window: 'readonly',
+        document: 'readonly',
+      },
     },
   },
 );

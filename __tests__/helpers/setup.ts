@@ -34,33 +34,41 @@ export async function flushPromises(rounds = 20): Promise<void> {
 
 /**
  * A refresh handler that hands out `token-1`, `token-2`, … and counts its calls.
- * With `gate`, each call waits for `release()` so a test controls when the refresh ends.
+ * With `gated`, each call waits for `release()` so a test controls when the refresh ends.
  */
 export function countingRefreshHandler(options: { gated?: boolean } = {}) {
   let calls = 0;
   const gates: Deferred<void>[] = [];
+  const early: ((gate: Deferred<void>) => void)[] = [];
   const handler = async (): Promise<OAuth2RefreshResultLike> => {
     calls += 1;
     const generation = calls;
     if (options.gated) {
       const gate = deferred<void>();
-      gates.push(gate);
+      const settleEarly = early.shift();
+      if (settleEarly) settleEarly(gate);
+      else gates.push(gate);
       await gate.promise;
     }
     return { accessToken: `token-${generation}`, refreshToken: `refresh-${generation}` };
+  };
+  const settle = (action: (gate: Deferred<void>) => void) => {
+    const gate = gates.shift();
+    if (gate) action(gate);
+    else early.push(action);
   };
   return {
     handler,
     get calls() {
       return calls;
     },
-    /** Ends the oldest refresh still waiting. */
+    /** Ends the oldest refresh still waiting, or the next one to start. */
     release(): void {
-      gates.shift()?.resolve();
+      settle((gate) => gate.resolve());
     },
-    /** Fails the oldest refresh still waiting. */
+    /** Fails the oldest refresh still waiting, or the next one to start. */
     fail(reason: unknown): void {
-      gates.shift()?.reject(reason);
+      settle((gate) => gate.reject(reason));
     },
   };
 }
@@ -103,4 +111,18 @@ export function mockedApi(validToken: string, baseURL = 'https://example.aspro.c
 /** OAuth2 params for a stale token with unknown expiry and a counting handler. */
 export function staleTokenParams(handler: OAuth2Params['refreshHandler']): OAuth2Params {
   return { accessToken: 'token-0', refreshToken: 'refresh-0', refreshHandler: handler };
+}
+
+/**
+ * Resolves once `condition()` holds, checking after each turn of the event loop; rejects after
+ * `maxTurns` so that a broken expectation fails instead of hanging.
+ */
+export async function until(condition: () => boolean, maxTurns = 10_000): Promise<void> {
+  for (let turn = 0; turn < maxTurns; turn += 1) {
+    if (condition()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(
+    `until(): condition still false after ${maxTurns} turns: ${condition.toString()}`,
+  );
 }
