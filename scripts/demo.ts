@@ -31,11 +31,11 @@ async function main(): Promise<void> {
 
   console.table({
     'requests fired': burst,
-    'succeeded': succeeded,
-    'failed': burst - succeeded,
+    succeeded: succeeded,
+    failed: burst - succeeded,
     '401 answers': unauthorized,
     'token refreshes': refreshes,
-    'replays': apiHits - burst,
+    replays: apiHits - burst,
     'onRefresh calls': onRefreshCalls,
     'time (ms)': Math.round(elapsedMs),
   });

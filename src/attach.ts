@@ -17,6 +17,10 @@ declare module 'axios' {
   }
 }
 
+/** Where a request keeps what it knew of the tokens when it was sent; not copied into its replay. */
+const sentWith = Symbol('oauth2.sentWith');
+type TaggedConfig = InternalAxiosRequestConfig & { [sentWith]?: RequestTicket };
+
 /** Options of {@link attachOAuth2}. */
 export interface AttachOAuth2Options {
   /** The token manager to use. @default OAuth2.getInstance() */
@@ -80,25 +84,24 @@ export function attachOAuth2(
     );
   }
   const mayCarryToken = createOriginPolicy(instance, options.allowedOrigins ?? []);
-  const tickets = new WeakMap<InternalAxiosRequestConfig, RequestTicket>();
   let attached = true;
 
   const wantsToken = (config: InternalAxiosRequestConfig) =>
     config.skipOAuth2 !== true && mayCarryToken(config);
   const mustWait = (config: InternalAxiosRequestConfig) =>
-    wantsToken(config) && (oauth2.isRefreshing || oauth2.isExpiring(Date.now()));
+    (oauth2.isRefreshing || oauth2.isExpiring(Date.now())) && wantsToken(config);
 
   const authorize = (config: InternalAxiosRequestConfig) => {
     if (!wantsToken(config)) return config;
     if (oauth2.accessToken) config.headers.set('Authorization', `Bearer ${oauth2.accessToken}`);
-    tickets.set(config, oauth2.ticket);
+    const tagged: TaggedConfig = config;
+    tagged[sentWith] = oauth2.ticket;
     return config;
   };
 
-  const sendNow = instance.interceptors.request.use(authorize, undefined, {
-    synchronous: true,
-    runWhen: (config) => !mustWait(config),
-  });
+  // Whichever of the two runs last sets the header, so both orders of axios's request chain
+  // send the token current after the wait; the happy path runs only the synchronous one.
+  const sendNow = instance.interceptors.request.use(authorize, undefined, { synchronous: true });
   const sendAfterRefresh = instance.interceptors.request.use(
     async (config) => {
       await unlessAborted(oauth2.settleBeforeSending(), config);
@@ -110,12 +113,12 @@ export function attachOAuth2(
 
   // What happens on a 401: join (or start) the one refresh, then replay the request once.
   const recover = instance.interceptors.response.use(undefined, async (error: unknown) => {
-    const config = isAxiosError(error) ? error.config : undefined;
-    const sentWith = config && tickets.get(config);
-    if (!config || !sentWith || config.oauth2Replay || !shouldRefresh(error as AxiosError)) {
+    const config: TaggedConfig | undefined = isAxiosError(error) ? error.config : undefined;
+    const ticket = config?.[sentWith];
+    if (!config || !ticket || config.oauth2Replay || !shouldRefresh(error as AxiosError)) {
       throw error;
     }
-    await unlessAborted(oauth2.recoverFromRejection(sentWith), config);
+    await unlessAborted(oauth2.recoverFromRejection(ticket), config);
     if (!attached) throw error;
     return instance.request({ ...config, oauth2Replay: true });
   });

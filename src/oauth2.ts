@@ -72,8 +72,10 @@ export class OAuth2 {
   private refreshHandler: OAuth2RefreshHandler | undefined;
   private readonly refreshTimeoutMs: number;
   private readonly expirySkewMs: number;
-  private generation = 0;
-  private refreshesStarted = 0;
+  /** Replaced, never mutated, so that requests can keep a reference cheaply. */
+  private currentTicket: RequestTicket = { generation: 0, refreshesStarted: 0 };
+  /** Epoch ms from which the token counts as expired; `Infinity` when the expiry is unknown. */
+  private refreshDueAt = Infinity;
   private inFlight: Promise<OAuth2RefreshResult> | null = null;
   private lastFailure: { attempt: number; error: OAuth2RefreshError } | null = null;
   private abortRefresh: ((reason: OAuth2RefreshError) => void) | null = null;
@@ -86,15 +88,11 @@ export class OAuth2 {
    */
   constructor(params: OAuth2Params = {}) {
     const valid = validateParams(params);
-    this.tokens = {
-      accessToken: valid.accessToken,
-      refreshToken: valid.refreshToken,
-      expiresAt: valid.expiresAt,
-    };
-    this.callbacks = { ...params.events };
-    this.refreshHandler = params.refreshHandler;
     this.refreshTimeoutMs = valid.refreshTimeoutMs;
     this.expirySkewMs = valid.expirySkewMs;
+    this.tokens = this.holdTokens(valid);
+    this.callbacks = { ...params.events };
+    this.refreshHandler = params.refreshHandler;
   }
 
   /**
@@ -187,13 +185,12 @@ export class OAuth2 {
 
   /** @internal What a request sent now knows of the tokens. */
   get ticket(): RequestTicket {
-    return { generation: this.generation, refreshesStarted: this.refreshesStarted };
+    return this.currentTicket;
   }
 
   /** @internal Whether the access token is known to expire within the skew of `now`. */
   isExpiring(now: number): boolean {
-    const expiresAt = this.tokens.expiresAt;
-    return expiresAt !== null && expiresAt.getTime() - this.expirySkewMs <= now;
+    return now >= this.refreshDueAt;
   }
 
   /**
@@ -212,7 +209,7 @@ export class OAuth2 {
    * shared rather than repeated.
    */
   async recoverFromRejection(sentWith: RequestTicket): Promise<void> {
-    if (this.generation !== sentWith.generation) return;
+    if (this.currentTicket.generation !== sentWith.generation) return;
     if (this.inFlight) {
       await this.inFlight;
       return;
@@ -233,23 +230,19 @@ export class OAuth2 {
   adopt(
     params: Pick<OAuth2Params, 'accessToken' | 'refreshToken' | 'expiresAt' | 'refreshHandler'>,
   ): void {
-    const valid = validateParams(params);
-    this.tokens = {
-      accessToken: valid.accessToken,
-      refreshToken: valid.refreshToken,
-      expiresAt: valid.expiresAt,
-    };
+    this.tokens = this.holdTokens(validateParams(params));
     this.refreshHandler = params.refreshHandler ?? this.refreshHandler;
-    this.generation += 1;
+    this.advanceTicket(1, 0);
   }
 
   private async performRefresh(): Promise<OAuth2RefreshResult> {
-    const attempt = ++this.refreshesStarted;
+    this.advanceTicket(0, 1);
+    const attempt = this.currentTicket.refreshesStarted;
     try {
       const raw = await this.callRefreshHandler();
       const result = normalizeRefreshResult(raw, this.tokens.refreshToken, Date.now());
-      this.tokens = result;
-      this.generation += 1;
+      this.tokens = this.holdTokens(result);
+      this.advanceTicket(1, 0);
       this.inFlight = null;
       emit(this.callbacks, 'onRefresh', copyTokens(result));
       return copyTokens(result);
@@ -266,6 +259,23 @@ export class OAuth2 {
       emit(this.callbacks, 'onRefreshError', error);
       throw error;
     }
+  }
+
+  private holdTokens({
+    accessToken,
+    refreshToken,
+    expiresAt,
+  }: OAuth2RefreshResult): OAuth2RefreshResult {
+    this.refreshDueAt = expiresAt === null ? Infinity : expiresAt.getTime() - this.expirySkewMs;
+    return { accessToken, refreshToken, expiresAt };
+  }
+
+  private advanceTicket(generations: number, refreshes: number): void {
+    const { generation, refreshesStarted } = this.currentTicket;
+    this.currentTicket = {
+      generation: generation + generations,
+      refreshesStarted: refreshesStarted + refreshes,
+    };
   }
 
   /** Always settles asynchronously, so `refresh()` has stored the flight before it settles. */

@@ -11,6 +11,8 @@ export interface TokenApiCounters {
   succeeded: number;
   /** Calls of the token endpoint. */
   refreshes: number;
+  /** 401 answers to requests marked with the `x-issued-during-refresh` header. */
+  unauthorizedDuringRefresh: number;
 }
 
 export interface TokenApiOptions {
@@ -28,7 +30,7 @@ export interface TokenApiOptions {
  * token for a new pair. `rejectRefresh` and `rejectEveryToken` make it misbehave.
  */
 export class TokenApi {
-  readonly counters: TokenApiCounters = { apiHits: 0, unauthorized: 0, succeeded: 0, refreshes: 0 };
+  readonly counters: TokenApiCounters = emptyCounters();
   /** Answer the token endpoint with 400 `invalid_grant`. */
   rejectRefresh = false;
   /** Answer every API request 401, even with a fresh token. */
@@ -73,7 +75,7 @@ export class TokenApi {
 
   /** Sets every counter back to zero. */
   resetCounters(): void {
-    Object.assign(this.counters, { apiHits: 0, unauthorized: 0, succeeded: 0, refreshes: 0 });
+    Object.assign(this.counters, emptyCounters());
   }
 
   async stop(): Promise<void> {
@@ -106,6 +108,7 @@ export class TokenApi {
       await delay(this.options.apiLatencyMs);
       if (!authorized) {
         this.counters.unauthorized += 1;
+        if (request.headers['x-issued-during-refresh']) this.counters.unauthorizedDuringRefresh += 1;
         response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
         return send(response, 401, { error: 'invalid_token' });
       }
@@ -114,6 +117,10 @@ export class TokenApi {
     }
     send(response, 404, { error: 'not_found' });
   }
+}
+
+function emptyCounters(): TokenApiCounters {
+  return { apiHits: 0, unauthorized: 0, succeeded: 0, refreshes: 0, unauthorizedDuringRefresh: 0 };
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
