@@ -42,7 +42,13 @@ describe('against a real HTTP API on 127.0.0.1', () => {
       Array.from({ length: 100 }, (_, index) => client.get(`/core/user/get/${index}`)),
     );
     expect(responses.every((response) => response.status === 200)).toBe(true);
-    expect(api.counters).toEqual({ apiHits: 200, unauthorized: 100, succeeded: 100, refreshes: 1, unauthorizedDuringRefresh: 0 });
+    expect(api.counters).toEqual({
+      apiHits: 200,
+      unauthorized: 100,
+      succeeded: 100,
+      refreshes: 1,
+      unauthorizedDuringRefresh: 0,
+    });
     expect(onRefresh).toHaveBeenCalledTimes(1);
     expect(OAuth2.getInstance().accessToken).toBe('access-1');
     expect(OAuth2.getInstance().expiresAt).not.toBeNull();
@@ -52,7 +58,13 @@ describe('against a real HTTP API on 127.0.0.1', () => {
     const { client } = attachedClient(Date.now() - 1000);
     api.expireAccessToken();
     await Promise.all(Array.from({ length: 100 }, () => client.get('/core/user/list')));
-    expect(api.counters).toEqual({ apiHits: 100, unauthorized: 0, succeeded: 100, refreshes: 1, unauthorizedDuringRefresh: 0 });
+    expect(api.counters).toEqual({
+      apiHits: 100,
+      unauthorized: 0,
+      succeeded: 100,
+      refreshes: 1,
+      unauthorizedDuringRefresh: 0,
+    });
   });
 
   it('a refused refresh fails every request with OAuth2RefreshError and keeps the old tokens', async () => {
@@ -79,6 +91,12 @@ describe('against a real HTTP API on 127.0.0.1', () => {
       Array.from({ length: 50 }, () => client.get('/core/user/list')),
     );
     expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
-    expect(api.counters).toEqual({ apiHits: 100, unauthorized: 100, succeeded: 0, refreshes: 1, unauthorizedDuringRefresh: 0 });
+    expect(api.counters).toEqual({
+      apiHits: 100,
+      unauthorized: 100,
+      succeeded: 0,
+      refreshes: 1,
+      unauthorizedDuringRefresh: 0,
+    });
   });
 });

@@ -108,7 +108,8 @@ export class TokenApi {
       await delay(this.options.apiLatencyMs);
       if (!authorized) {
         this.counters.unauthorized += 1;
-        if (request.headers['x-issued-during-refresh']) this.counters.unauthorizedDuringRefresh += 1;
+        if (request.headers['x-issued-during-refresh'])
+          this.counters.unauthorizedDuringRefresh += 1;
         response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
         return send(response, 401, { error: 'invalid_token' });
       }
