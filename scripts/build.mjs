@@ -6,8 +6,12 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 
 const entries = ['index', 'platform'].filter((name) => existsSync(`src/${name}.ts`));
 const browserBundles = [
-  { entry: 'src/browser.ts', outfile: 'dist/miniapp-jssdk.min.js' },
-  { entry: 'src/platform-browser.ts', outfile: 'dist/miniapp-platform.min.js' },
+  { entry: 'src/browser.ts', outfile: 'dist/miniapp-jssdk.min.js', globalName: 'ACloudMiniApp' },
+  {
+    entry: 'src/platform.ts',
+    outfile: 'dist/miniapp-platform.min.js',
+    globalName: 'ACloudPlatform',
+  },
 ].filter((bundle) => existsSync(bundle.entry));
 
 rmSync('dist', { recursive: true, force: true });
@@ -36,10 +40,11 @@ await Promise.all(
   ]),
 );
 await Promise.all(
-  browserBundles.map(({ entry, outfile }) =>
+  browserBundles.map(({ entry, outfile, globalName }) =>
     build({
       entryPoints: [entry],
       outfile,
+      globalName,
       bundle: true,
       minify: true,
       format: 'iife',

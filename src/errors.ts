@@ -13,7 +13,9 @@ export type MiniAppErrorCode =
   | 'PLATFORM_ERROR'
   | 'PLATFORM_TIMEOUT'
   | 'NO_TARGET_ORIGIN'
-  | 'NOT_IN_FRAME';
+  | 'NOT_IN_FRAME'
+  | 'INVALID_CONTEXT'
+  | 'UNSUPPORTED_BROWSER';
 
 /** Options accepted by every error constructor of this SDK. */
 export interface MiniAppErrorOptions {

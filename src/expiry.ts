@@ -44,3 +44,8 @@ export function parseExpiry(value: ExpiryInput): Date | string {
   }
   return "it is not ISO 8601 nor 'YYYY-MM-DD HH:mm:ss'";
 }
+
+/** Writes a date the way the platform sends `expires_at`: `YYYY-MM-DD HH:mm:ss`, in UTC. */
+export function formatPlatformExpiry(date: Date): string {
+  return date.toISOString().replace('T', ' ').slice(0, 19);
+}

@@ -1,6 +1,11 @@
 export { OAuth2 } from './oauth2';
 export type { OAuth2Params } from './oauth2';
 export { attachOAuth2, defaultShouldRefresh } from './attach';
+export { App, Frame } from './frame/frame';
+export type { FrameEventName, FrameParams } from './frame/frame';
+export { Rest } from './frame/rest';
+export type { RestGetParams } from './frame/rest';
+export type { AuthContext, FrameContext } from './protocol';
 export type { AttachOAuth2Options } from './attach';
 export type { OAuth2RefreshHandler, OAuth2RefreshResult, OAuth2RefreshResultLike } from './tokens';
 export type { ExpiryInput } from './expiry';

@@ -118,6 +118,11 @@ export class OAuth2 {
     return OAuth2.instance;
   }
 
+  /** @internal The singleton, or `null` when there is none. */
+  static get current(): OAuth2 | null {
+    return OAuth2.instance;
+  }
+
   /** Current OAuth2 access token. */
   get accessToken(): string {
     return this.tokens.accessToken;

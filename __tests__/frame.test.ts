@@ -1,0 +1,324 @@
+import MockAdapter from 'axios-mock-adapter';
+import {
+  App,
+  Frame,
+  FrameInitializationError,
+  OAuth2,
+  OAuth2RefreshError,
+  PlatformTimeoutError,
+  Rest,
+} from '../src';
+import { createPlatformHost } from '../src/platform';
+import { createResult, type BridgeRequest, type FrameContext } from '../src/protocol';
+import { sampleContext } from './helpers/context';
+import { connectedWindows } from './helpers/fake-windows';
+import { bearerOf, countingRefreshHandler, resetOAuth2, until } from './helpers/setup';
+
+const appOrigin = 'https://app.example.com';
+
+afterEach(() => {
+  try {
+    Frame.getInstance().destroy();
+  } catch {
+    // no frame
+  }
+  resetOAuth2();
+  jest.useRealTimers();
+});
+
+function platform(options: { context?: FrameContext; refresh?: () => Promise<object> } = {}) {
+  const windows = connectedWindows('https://example.aspro.cloud', appOrigin);
+  let refreshes = 0;
+  const refresh = jest.fn(
+    options.refresh ??
+      (async (): Promise<object> => {
+        refreshes += 1;
+        return {
+          access_token: `access-${refreshes}`,
+          refresh_token: 'refresh-n',
+          expires_in: 3600,
+        };
+      }),
+  );
+  const host = createPlatformHost({
+    iframe: windows.iframe,
+    origin: appOrigin,
+    context: () => options.context ?? sampleContext,
+    // Deliberately loose: some tests hand the host malformed results.
+    refresh: refresh as never,
+    window: windows.platformWindow,
+  });
+  return { ...windows, host, refresh };
+}
+
+describe('App.initializeFrame', () => {
+  it('performs the handshake and exposes the context, OAuth2 and Rest', async () => {
+    const { frameWindow } = platform();
+    const onReady = jest.fn();
+    const frame = await App.initializeFrame({ window: frameWindow, events: { onReady } });
+    expect(frame.domain).toBe('example.aspro.cloud');
+    expect(frame.https).toBe(true);
+    expect(frame.language).toBe('en');
+    expect(frame.uniqid).toBe('placement-7');
+    expect(frame.targetOrigin).toBe('https://example.aspro.cloud');
+    expect(frame.rest).toBe(Rest.getInstance());
+    expect(frame.rest.oauth2).toBe(OAuth2.getInstance());
+    expect(frame.rest.oauth2.accessToken).toBe('access-0');
+    expect(frame.rest.oauth2.expiresAt?.toISOString()).toBe('2099-01-01T00:00:00.000Z');
+    expect(frame.rest.axios.defaults.baseURL).toBe('https://example.aspro.cloud/api/v1');
+    expect(onReady).toHaveBeenCalledTimes(1);
+    expect(onReady).toHaveBeenCalledWith({ domain: 'example.aspro.cloud' });
+    expect(frame.getContext()).toEqual(sampleContext);
+  });
+
+  it('resolves concurrent and later calls to the same frame, with one handshake', async () => {
+    const { frameWindow, toPlatform } = platform();
+    const [first, second] = await Promise.all([
+      App.initializeFrame({ window: frameWindow }),
+      Frame.initialize({ window: frameWindow }),
+    ]);
+    expect(second).toBe(first);
+    expect(await App.initializeFrame()).toBe(first);
+    expect(Frame.getInstance()).toBe(first);
+    expect(
+      toPlatform.filter((posted) => (posted.message as BridgeRequest).method === 'context'),
+    ).toHaveLength(1);
+  });
+
+  it('uses http for a context with https: false, and FrameParams.apiBaseURL when given', async () => {
+    const { frameWindow } = platform({
+      context: { ...sampleContext, https: false, domain: 'localhost:8080' },
+    });
+    const frame = await App.initializeFrame({ window: frameWindow });
+    expect(frame.rest.axios.defaults.baseURL).toBe('http://localhost:8080/api/v1');
+    frame.destroy();
+    const again = await App.initializeFrame({
+      window: frameWindow,
+      apiBaseURL: 'https://api.example.com/v2',
+    });
+    expect(again.rest.axios.defaults.baseURL).toBe('https://api.example.com/v2');
+  });
+
+  it('a burst of rest.get on a stale token: one platform refresh, all succeed, onRefresh once', async () => {
+    const { frameWindow, refresh } = platform();
+    const frame = await App.initializeFrame({ window: frameWindow });
+    const onRefresh = jest.fn();
+    frame.rest.oauth2.events = { onRefresh };
+    const mock = new MockAdapter(frame.rest.axios);
+    mock
+      .onGet('/core/user/list')
+      .reply((config) => (bearerOf(config) === 'access-1' ? [200, { items: [] }] : [401, {}]));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => frame.rest.get('/core/user/list', { limit: 5 })),
+    );
+    expect(results).toEqual(Array(40).fill({ items: [] }));
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(refresh).toHaveBeenCalledWith({ refreshToken: 'refresh-0' });
+    expect(onRefresh).toHaveBeenCalledTimes(1);
+    expect(frame.getContext().auth.access_token).toBe('access-1');
+  });
+
+  it('rest.post sends the body and resolves to the response body', async () => {
+    const { frameWindow } = platform();
+    const frame = await App.initializeFrame({ window: frameWindow });
+    const mock = new MockAdapter(frame.rest.axios);
+    mock
+      .onPost('/core/task/create')
+      .reply((config) => [
+        200,
+        { echoed: JSON.parse(config.data as string), token: bearerOf(config) },
+      ]);
+    await expect(frame.rest.post('/core/task/create', { name: 'x' })).resolves.toEqual({
+      echoed: { name: 'x' },
+      token: 'access-0',
+    });
+  });
+
+  it('a refused platform refresh fails the calls with OAuth2RefreshError whose cause is the PlatformError', async () => {
+    const { frameWindow } = platform({
+      refresh: async () =>
+        Promise.reject(Object.assign(new Error('no'), { code: 'refresh_denied' })),
+    });
+    const frame = await App.initializeFrame({ window: frameWindow });
+    const mock = new MockAdapter(frame.rest.axios);
+    mock.onAny().reply(401, {});
+    const error = (await frame.rest
+      .get('/x')
+      .catch((caught: unknown) => caught)) as OAuth2RefreshError;
+    expect(error).toBeInstanceOf(OAuth2RefreshError);
+    expect(error.cause).toMatchObject({ name: 'PlatformError', platformCode: 'refresh_denied' });
+    expect(frame.rest.oauth2.accessToken).toBe('access-0');
+  });
+
+  it('a platform that never answers the refresh: OAuth2RefreshError caused by PlatformTimeoutError', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { frameWindow } = platform({ refresh: () => new Promise(() => undefined) });
+    const frame = await App.initializeFrame({ window: frameWindow, timeoutMs: 2000 });
+    const outcome = frame.rest.oauth2.refresh().catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(2000);
+    const error = (await outcome) as OAuth2RefreshError;
+    expect(error).toBeInstanceOf(OAuth2RefreshError);
+    expect(error.cause).toBeInstanceOf(PlatformTimeoutError);
+  });
+
+  it('a platform that never answers the handshake: PlatformTimeoutError, and nothing left listening', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const windows = connectedWindows('https://example.aspro.cloud', appOrigin);
+    const start = App.initializeFrame({ window: windows.frameWindow, timeoutMs: 1000 }).catch(
+      (error: unknown) => error,
+    );
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(await start).toBeInstanceOf(PlatformTimeoutError);
+    expect(windows.frameListeners.size).toBe(0);
+    expect(() => Frame.getInstance()).toThrow(FrameInitializationError);
+  });
+
+  it('a malformed context rejects with FrameInitializationError INVALID_CONTEXT', async () => {
+    const { frameWindow } = platform({
+      context: { ...sampleContext, domain: 'evil.example/path?' },
+    });
+    await expect(App.initializeFrame({ window: frameWindow })).rejects.toMatchObject({
+      code: 'INVALID_CONTEXT',
+    });
+  });
+
+  it('a context whose auth has an unreadable expiry is INVALID_CONTEXT too', async () => {
+    const { frameWindow } = platform({
+      context: { ...sampleContext, auth: { ...sampleContext.auth, expires_at: 'soon' } },
+    });
+    await expect(App.initializeFrame({ window: frameWindow })).rejects.toMatchObject({
+      code: 'INVALID_CONTEXT',
+    });
+  });
+
+  it('outside an iframe rejects with NOT_IN_FRAME', async () => {
+    const windows = connectedWindows();
+    const top = { ...windows.frameWindow } as typeof windows.frameWindow;
+    (top as { parent: unknown }).parent = top;
+    await expect(App.initializeFrame({ window: top })).rejects.toMatchObject({
+      name: 'FrameInitializationError',
+      code: 'NOT_IN_FRAME',
+    });
+  });
+
+  it('adopts the tokens into an OAuth2 singleton created earlier, keeping its event handlers', async () => {
+    const onRefresh = jest.fn();
+    const early = OAuth2.initialize({ events: { onRefresh } });
+    const { frameWindow } = platform();
+    const frame = await App.initializeFrame({ window: frameWindow });
+    expect(frame.rest.oauth2).toBe(early);
+    expect(early.accessToken).toBe('access-0');
+    await early.refresh();
+    expect(onRefresh).toHaveBeenCalledTimes(1);
+  });
+
+  it('destroy() releases everything so that initializeFrame() starts afresh', async () => {
+    const { frameWindow, frameListeners } = platform();
+    const frame = await App.initializeFrame({ window: frameWindow });
+    const waiting = frame.rest.oauth2.refresh();
+    frame.destroy();
+    await expect(waiting).rejects.toMatchObject({ code: 'DESTROYED' });
+    expect(frameListeners.size).toBe(0);
+    expect(() => Frame.getInstance()).toThrow(FrameInitializationError);
+    expect(() => Rest.getInstance()).toThrow(FrameInitializationError);
+    expect(() => OAuth2.getInstance()).toThrow();
+    const again = await App.initializeFrame({ window: frameWindow });
+    expect(again).not.toBe(frame);
+  });
+
+  it('ignores a forged refresh answer from a sibling frame and keeps the old token', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { frameWindow, toPlatform, deliverToFrame } = platform({
+      refresh: () => new Promise(() => undefined),
+    });
+    const frame = await App.initializeFrame({ window: frameWindow, timeoutMs: 1000 });
+    const outcome = frame.rest.oauth2.refresh().catch((error: unknown) => error);
+    await until(() =>
+      toPlatform.some((posted) => (posted.message as BridgeRequest).method === 'refresh'),
+    );
+    const request = toPlatform.find(
+      (posted) => (posted.message as BridgeRequest).method === 'refresh',
+    )!.message as BridgeRequest;
+    deliverToFrame(
+      createResult(request.id, { access_token: 'forged' }),
+      'https://example.aspro.cloud',
+      { sibling: true },
+    );
+    deliverToFrame(createResult(request.id, { access_token: 'forged' }), 'https://evil.example');
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(await outcome).toBeInstanceOf(OAuth2RefreshError);
+    expect(frame.rest.oauth2.accessToken).toBe('access-0');
+  });
+});
+
+describe('targetOrigin', () => {
+  it('comes from FrameParams.targetOrigin first', async () => {
+    const windows = connectedWindows(
+      'https://example.aspro.cloud',
+      appOrigin,
+      'https://elsewhere.example/',
+    );
+    const start = App.initializeFrame({
+      window: windows.frameWindow,
+      targetOrigin: 'https://example.aspro.cloud',
+      timeoutMs: 50,
+    });
+    await start.catch(() => undefined);
+    expect(windows.toPlatform[0].targetOrigin).toBe('https://example.aspro.cloud');
+  });
+
+  it.each(['*', 'example.aspro.cloud', 'javascript:alert(1)'])(
+    'refuses FrameParams.targetOrigin %p',
+    async (targetOrigin) => {
+      const windows = connectedWindows();
+      await expect(
+        App.initializeFrame({ window: windows.frameWindow, targetOrigin }),
+      ).rejects.toThrow(TypeError);
+      expect(windows.toPlatform).toHaveLength(0);
+    },
+  );
+
+  it("falls back to location.ancestorOrigins when the referrer is empty or the frame's own", async () => {
+    for (const referrer of ['', `${appOrigin}/page-2`]) {
+      const windows = connectedWindows('https://example.aspro.cloud', appOrigin, referrer);
+      windows.frameWindow.location.ancestorOrigins = ['https://example.aspro.cloud'];
+      await App.initializeFrame({ window: windows.frameWindow, timeoutMs: 50 }).catch(
+        () => undefined,
+      );
+      expect(windows.toPlatform[0].targetOrigin).toBe('https://example.aspro.cloud');
+    }
+  });
+
+  it('rejects with NO_TARGET_ORIGIN instead of guessing', async () => {
+    const windows = connectedWindows('https://example.aspro.cloud', appOrigin, '');
+    await expect(App.initializeFrame({ window: windows.frameWindow })).rejects.toMatchObject({
+      name: 'FrameInitializationError',
+      code: 'NO_TARGET_ORIGIN',
+    });
+    expect(windows.toPlatform).toHaveLength(0);
+  });
+
+  it('rejects a non-positive timeoutMs with a RangeError', async () => {
+    const { frameWindow } = platform();
+    await expect(App.initializeFrame({ window: frameWindow, timeoutMs: 0 })).rejects.toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe('Rest without a frame', () => {
+  it('Rest.getInstance() says to initialize the frame first', () => {
+    expect(() => Rest.getInstance()).toThrow(/App\.initializeFrame/);
+  });
+
+  it('is usable with a counting handler outside a frame too', async () => {
+    const refresh = countingRefreshHandler();
+    const oauth2 = new OAuth2({ accessToken: 'token-0', refreshHandler: refresh.handler });
+    const rest = new Rest(oauth2, 'https://example.aspro.cloud/api/v1');
+    const mock = new MockAdapter(rest.axios);
+    mock.onGet('/x').reply((config) => (bearerOf(config) === 'token-1' ? [200, 'ok'] : [401, {}]));
+    await expect(rest.get('/x')).resolves.toBe('ok');
+    rest.destroy();
+    oauth2.destroy();
+  });
+});

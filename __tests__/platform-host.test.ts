@@ -1,0 +1,159 @@
+import { createPlatformHost } from '../src/platform';
+import { createRequest, type BridgeResponse } from '../src/protocol';
+import { sampleContext } from './helpers/context';
+import { connectedWindows } from './helpers/fake-windows';
+import { until } from './helpers/setup';
+
+const appOrigin = 'https://app.example.com';
+
+function startHost(
+  refresh: jest.Mock<Promise<object>, []> = jest.fn(async () => ({
+    access_token: 'access-1',
+    refresh_token: 'refresh-1',
+    expires_in: 60,
+  })),
+) {
+  const windows = connectedWindows('https://example.aspro.cloud', appOrigin);
+  const host = createPlatformHost({
+    iframe: windows.iframe,
+    origin: appOrigin,
+    context: sampleContext,
+    // Deliberately loose: some tests hand the host malformed results.
+    refresh: refresh as never,
+    window: windows.platformWindow,
+  });
+  const answers = () => windows.toFrame.map((posted) => posted.message as BridgeResponse);
+  return { ...windows, host, refresh, answers };
+}
+
+describe('createPlatformHost', () => {
+  it('answers the context handshake, posting only to the iframe origin', async () => {
+    const { deliverToPlatform, toFrame, host } = startHost();
+    deliverToPlatform(createRequest('id-1', 'context'));
+    await until(() => toFrame.length === 1);
+    expect(toFrame[0]).toEqual({
+      targetOrigin: appOrigin,
+      message: expect.objectContaining({ id: 'id-1', ok: true, result: sampleContext }),
+    });
+    host.destroy();
+  });
+
+  it('calls refresh() with the refresh token and answers snake_case auth with expires_at in UTC', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-04-01T10:15:20Z'), doNotFake: ['setImmediate'] });
+    const { deliverToPlatform, answers, refresh, host } = startHost();
+    deliverToPlatform(createRequest('id-2', 'refresh', { refresh_token: 'refresh-0' }));
+    await until(() => answers().length === 1);
+    expect(refresh).toHaveBeenCalledWith({ refreshToken: 'refresh-0' });
+    expect(answers()[0]).toMatchObject({
+      ok: true,
+      result: {
+        access_token: 'access-1',
+        refresh_token: 'refresh-1',
+        expires_at: '2026-04-01 10:16:20',
+      },
+    });
+    host.destroy();
+    jest.useRealTimers();
+  });
+
+  it.each([
+    ['a Date', new Date('2026-04-01T10:15:20Z')],
+    ['an ISO string', '2026-04-01T13:15:20+03:00'],
+    ['epoch milliseconds', Date.parse('2026-04-01T10:15:20Z')],
+  ])('formats an expires_at given as %s', async (_label, expiresAt) => {
+    const { deliverToPlatform, answers, host } = startHost(
+      jest.fn(async () => ({ access_token: 'a', expires_at: expiresAt })),
+    );
+    deliverToPlatform(createRequest('id', 'refresh'));
+    await until(() => answers().length === 1);
+    expect(answers()[0]).toMatchObject({
+      result: { expires_at: '2026-04-01 10:15:20', refresh_token: '' },
+    });
+    host.destroy();
+  });
+
+  it.each<[string, () => Promise<never> | Promise<object>, string]>([
+    [
+      'a refusal with a code',
+      async () =>
+        Promise.reject(Object.assign(new Error('logged out'), { code: 'refresh_denied' })),
+      'refresh_denied',
+    ],
+    ['a refusal without a code', async () => Promise.reject(new Error('boom')), 'refresh_failed'],
+    [
+      'a result without access token',
+      async () => ({ refresh_token: 'r' }),
+      'invalid_refresh_result',
+    ],
+    [
+      'a result with an unreadable expiry',
+      async () => ({ access_token: 'a', expires_at: 'soon' }),
+      'invalid_refresh_result',
+    ],
+  ])('answers %s with an error response', async (_label, refresh, code) => {
+    const { deliverToPlatform, answers, host } = startHost(jest.fn(refresh));
+    deliverToPlatform(createRequest('id-3', 'refresh'));
+    await until(() => answers().length === 1);
+    expect(answers()[0]).toMatchObject({ id: 'id-3', ok: false, error: { code } });
+    host.destroy();
+  });
+
+  it.each<[string, (windows: ReturnType<typeof startHost>) => void]>([
+    [
+      'another origin',
+      (w) => w.deliverToPlatform(createRequest('x', 'context'), 'https://evil.example'),
+    ],
+    [
+      'another window of the right origin',
+      (w) => w.deliverToPlatform(createRequest('x', 'context'), appOrigin, {}),
+    ],
+    [
+      'a malformed request',
+      (w) => w.deliverToPlatform({ kind: 'request', id: 'x', method: 'context' }),
+    ],
+    [
+      'an unknown method',
+      (w) => w.deliverToPlatform({ ...createRequest('x', 'context'), method: 'steal' }),
+    ],
+    [
+      'params that are not strings',
+      (w) =>
+        w.deliverToPlatform({ ...createRequest('x', 'refresh'), params: { refresh_token: {} } }),
+    ],
+  ])('ignores a request from %s', async (_label, send) => {
+    const windows = startHost();
+    send(windows);
+    windows.deliverToPlatform(createRequest('marker', 'context'));
+    await until(() => windows.answers().length >= 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(windows.answers().map((answer) => answer.id)).toEqual(['marker']);
+    expect(windows.refresh).not.toHaveBeenCalled();
+    windows.host.destroy();
+  });
+
+  it('destroy() stops answering', async () => {
+    const { platformListeners, host } = startHost();
+    host.destroy();
+    expect(platformListeners.size).toBe(0);
+  });
+
+  it.each([
+    [{ origin: '*' }, /options\.origin/],
+    [{ origin: 'https://app.example.com/path' }, /options\.origin/],
+    [{ origin: 'app.example.com' }, /options\.origin/],
+    [{ refresh: undefined }, /options\.refresh/],
+    [{ iframe: null }, /options\.iframe/],
+  ])('rejects %p with a TypeError naming the option', (override, name) => {
+    const windows = connectedWindows();
+    const options = {
+      iframe: windows.iframe,
+      origin: appOrigin,
+      context: sampleContext,
+      refresh: async () => ({ access_token: 'a' }),
+      window: windows.platformWindow,
+      ...override,
+    };
+    expect(() => createPlatformHost(options as never)).toThrow(TypeError);
+    expect(() => createPlatformHost(options as never)).toThrow(name);
+  });
+});

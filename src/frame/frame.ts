@@ -1,0 +1,217 @@
+import { FrameInitializationError } from '../errors';
+import { emit, type EventCallbacks } from '../events';
+import { formatPlatformExpiry } from '../expiry';
+import { OAuth2 } from '../oauth2';
+import { readContext, type FrameContext } from '../protocol';
+import { createBridge, type Bridge, type BridgeWindow } from './bridge';
+import { Rest } from './rest';
+import { resolveTargetOrigin, type OriginSources } from './target-origin';
+
+/** Events of {@link Frame}. */
+export type FrameEventName = 'onReady';
+
+/** What the frame needs of `window`. */
+export type FrameWindow = BridgeWindow & OriginSources;
+
+/** Parameters of `App.initializeFrame()` and `Frame.initialize()`. */
+export interface FrameParams {
+  /**
+   * The platform window's exact origin. Found automatically from `document.referrer` or
+   * `location.ancestorOrigins` when left out.
+   */
+  targetOrigin?: string;
+  /**
+   * Base URL of the REST API.
+   * @default `${https ? 'https' : 'http'}://${domain}/api/v1`, from the platform's context
+   */
+  apiBaseURL?: string;
+  /**
+   * How long to wait for each answer from the platform before failing with
+   * `PlatformTimeoutError`.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /** `onReady` fires once the context has been received. */
+  events?: EventCallbacks<FrameEventName>;
+  /** @internal The window to run in; tests pass a stand-in. */
+  window?: FrameWindow;
+}
+
+const defaultTimeoutMs = 10_000;
+
+/**
+ * The mini-app inside the platform's iframe. A singleton: `await App.initializeFrame()` creates it
+ * once and resolves to the same frame afterwards.
+ */
+export class Frame {
+  private static instance: Frame | null = null;
+  private static starting: Promise<Frame> | null = null;
+
+  /** The platform window's origin; every message goes there and only there. */
+  readonly targetOrigin: string;
+  /** The REST client, with OAuth2 attached. */
+  readonly rest: Rest;
+  private readonly context: FrameContext;
+  private readonly bridge: Bridge;
+  private callbacks: EventCallbacks<FrameEventName>;
+
+  private constructor(targetOrigin: string, context: FrameContext, bridge: Bridge, rest: Rest) {
+    this.targetOrigin = targetOrigin;
+    this.context = context;
+    this.bridge = bridge;
+    this.rest = rest;
+    this.callbacks = {};
+  }
+
+  /**
+   * Initializes the frame: receives the context from the platform, initializes {@link OAuth2}
+   * with its tokens and the platform as refresh handler, and creates {@link Rest}.
+   * A second call resolves to the same frame.
+   * @throws {@link FrameInitializationError} outside an iframe, when the platform's origin is
+   * unknown, or when the context is malformed; {@link PlatformTimeoutError} when the platform
+   * does not answer.
+   */
+  static initialize(params: FrameParams = {}): Promise<Frame> {
+    if (Frame.instance) return Promise.resolve(Frame.instance);
+    Frame.starting ??= Frame.start(params).finally(() => {
+      Frame.starting = null;
+    });
+    return Frame.starting;
+  }
+
+  /**
+   * The initialized frame.
+   * @throws {@link FrameInitializationError} before `initialize()` resolved.
+   */
+  static getInstance(): Frame {
+    if (!Frame.instance) {
+      throw new FrameInitializationError(
+        'NOT_INITIALIZED',
+        'The frame is not initialized: await App.initializeFrame() first.',
+      );
+    }
+    return Frame.instance;
+  }
+
+  private static async start(params: FrameParams): Promise<Frame> {
+    const win = params.window ?? (globalThis.window as FrameWindow | undefined);
+    if (!win || (win.parent as unknown) === win) {
+      throw new FrameInitializationError(
+        'NOT_IN_FRAME',
+        'App.initializeFrame() must run inside the platform iframe; outside it, use OAuth2.initialize({ refreshHandler }) and attachOAuth2().',
+      );
+    }
+    const timeoutMs = params.timeoutMs ?? defaultTimeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new RangeError('FrameParams.timeoutMs must be a positive number of milliseconds.');
+    }
+    const targetOrigin = resolveTargetOrigin(win, params.targetOrigin);
+    const bridge = createBridge(win, targetOrigin, timeoutMs);
+    try {
+      const context = readContext(await bridge.request('context'));
+      if (!context) {
+        throw new FrameInitializationError(
+          'INVALID_CONTEXT',
+          'The platform sent a context without a valid domain, https flag or auth tokens.',
+        );
+      }
+      const oauth2 = startOAuth2(context, bridge);
+      const baseURL =
+        params.apiBaseURL ?? `${context.https ? 'https' : 'http'}://${context.domain}/api/v1`;
+      const frame = new Frame(targetOrigin, context, bridge, new Rest(oauth2, baseURL));
+      frame.callbacks = { ...params.events };
+      Frame.instance = frame;
+      emit(frame.callbacks, 'onReady', { domain: context.domain });
+      return frame;
+    } catch (error) {
+      bridge.destroy();
+      throw error;
+    }
+  }
+
+  /** The account domain, such as `example.aspro.cloud`. */
+  get domain(): string {
+    return this.context.domain;
+  }
+
+  /** Whether the platform is served over HTTPS. */
+  get https(): boolean {
+    return this.context.https;
+  }
+
+  /** The user's language, such as `'ru'` or `'en'`. */
+  get language(): string {
+    return this.context.language;
+  }
+
+  /** The id of the placement embedding this mini-app. */
+  get uniqid(): string {
+    return this.context.placement.id;
+  }
+
+  /** Event handlers of the frame. */
+  get events(): EventCallbacks<FrameEventName> {
+    return { ...this.callbacks };
+  }
+
+  set events(value: EventCallbacks<FrameEventName>) {
+    this.callbacks = { ...value };
+  }
+
+  /** The context the platform sent, with `auth` showing the current tokens. */
+  getContext(): FrameContext {
+    const { oauth2 } = this.rest;
+    const expiresAt = oauth2.expiresAt;
+    return {
+      ...structuredClone(this.context),
+      auth: {
+        access_token: oauth2.accessToken,
+        refresh_token: oauth2.refreshToken,
+        expires_at: expiresAt ? formatPlatformExpiry(expiresAt) : '',
+      },
+    };
+  }
+
+  /**
+   * Releases everything the frame holds: the message listener, requests waiting for the platform
+   * (rejected), `Rest`, `OAuth2` and the singletons, so that `initializeFrame()` can run again.
+   */
+  destroy(): void {
+    this.bridge.destroy();
+    this.rest.destroy();
+    this.rest.oauth2.destroy();
+    if (Frame.instance === this) Frame.instance = null;
+  }
+}
+
+function startOAuth2(context: FrameContext, bridge: Bridge): OAuth2 {
+  const tokens = {
+    accessToken: context.auth.access_token,
+    refreshToken: context.auth.refresh_token,
+    expiresAt: context.auth.expires_at || null,
+    refreshHandler: async ({ refreshToken }: { refreshToken: string }) =>
+      (await bridge.request(
+        'refresh',
+        refreshToken ? { refresh_token: refreshToken } : {},
+      )) as object,
+  };
+  const existing = OAuth2.current;
+  if (!existing) return OAuth2.initialize(tokens);
+  existing.adopt(tokens);
+  return existing;
+}
+
+/**
+ * The entry point of a mini-app inside the platform.
+ * @example
+ * ```ts
+ * const frame = await App.initializeFrame();
+ * const users = await frame.rest.get('/core/user/list');
+ * ```
+ */
+export const App = {
+  /** Same as {@link Frame.initialize}. */
+  initializeFrame(params?: FrameParams): Promise<Frame> {
+    return Frame.initialize(params);
+  },
+};

@@ -1,0 +1,69 @@
+import axios, { type AxiosInstance } from 'axios';
+import { attachOAuth2 } from '../attach';
+import { FrameInitializationError } from '../errors';
+import type { OAuth2 } from '../oauth2';
+
+/** Query parameters of {@link Rest.get}. */
+export interface RestGetParams {
+  limit?: number;
+  page?: number;
+  search?: string;
+  fields?: string | string[];
+  filter?: Record<string, unknown>;
+  [name: string]: unknown;
+}
+
+/**
+ * Calls the platform's REST API with OAuth2 attached: `rest.get('/core/user/list')`.
+ * Created by `App.initializeFrame()`; reach it as `frame.rest` or `Rest.getInstance()`.
+ */
+export class Rest {
+  private static instance: Rest | null = null;
+
+  /** The axios instance behind `get` and `post`, with {@link attachOAuth2} applied. */
+  readonly axios: AxiosInstance;
+  /** The token manager, the {@link OAuth2} singleton. */
+  readonly oauth2: OAuth2;
+  private readonly detach: () => void;
+
+  /** @internal Use `App.initializeFrame()`. */
+  constructor(oauth2: OAuth2, baseURL: string) {
+    this.oauth2 = oauth2;
+    this.axios = axios.create({ baseURL });
+    this.detach = attachOAuth2(this.axios, { oauth2 });
+    Rest.instance = this;
+  }
+
+  /**
+   * The instance created by `App.initializeFrame()`.
+   * @throws {@link FrameInitializationError} before the frame is initialized.
+   */
+  static getInstance(): Rest {
+    if (!Rest.instance) {
+      throw new FrameInitializationError(
+        'NOT_INITIALIZED',
+        'Rest is not initialized: await App.initializeFrame() first.',
+      );
+    }
+    return Rest.instance;
+  }
+
+  /**
+   * `GET` a REST method, such as `'/core/user/list'`; resolves to the response body.
+   * @example `await rest.get('/core/user/list', { limit: 20, filter: { active: 1 } })`
+   */
+  async get<T = unknown>(method: string, params?: RestGetParams): Promise<T> {
+    return (await this.axios.get<T>(method, { params })).data;
+  }
+
+  /** `POST` to a REST method; resolves to the response body. */
+  async post<T = unknown>(method: string, data?: unknown): Promise<T> {
+    return (await this.axios.post<T>(method, data)).data;
+  }
+
+  /** Ejects OAuth2 from the axios instance and clears the singleton. */
+  destroy(): void {
+    this.detach();
+    if (Rest.instance === this) Rest.instance = null;
+  }
+}

@@ -1,0 +1,3 @@
+export { createPlatformHost } from './platform/host';
+export type { PlatformHost, PlatformHostOptions, PlatformRefreshResult } from './platform/host';
+export type { AuthContext, FrameContext } from './protocol';

@@ -1,0 +1,138 @@
+import { formatPlatformExpiry, parseExpiry, type ExpiryInput } from '../expiry';
+import {
+  createFailure,
+  createResult,
+  readAuth,
+  readRequest,
+  type AuthContext,
+  type BridgeRequest,
+  type FrameContext,
+} from '../protocol';
+
+/** What the platform's `refresh` callback may resolve to. */
+export interface PlatformRefreshResult {
+  access_token: string;
+  /** Left out when the refresh token does not rotate. */
+  refresh_token?: string;
+  /** Absolute expiry; a string without offset is read as UTC. */
+  expires_at?: ExpiryInput;
+  /** Lifetime in seconds, as many OAuth2 servers send it; used when `expires_at` is absent. */
+  expires_in?: number;
+}
+
+/** Options of {@link createPlatformHost}. */
+export interface PlatformHostOptions {
+  /** The iframe that runs the mini-app. */
+  iframe: { readonly contentWindow: MessageEventSource | Window | null };
+  /** The mini-app's exact origin, such as `'https://app.example.com'`; never `'*'`. */
+  origin: string;
+  /** The context to hand over, or a function producing it (called at each handshake). */
+  context: FrameContext | (() => FrameContext | Promise<FrameContext>);
+  /** Obtains new tokens for the mini-app. Throw (optionally with a string `code`) to refuse. */
+  refresh(request: {
+    refreshToken: string;
+  }): Promise<PlatformRefreshResult> | PlatformRefreshResult;
+  /** @internal The platform window; tests pass a stand-in. */
+  window?: Pick<Window, 'addEventListener' | 'removeEventListener'>;
+}
+
+/** A running platform host. */
+export interface PlatformHost {
+  /** Stops answering the iframe. */
+  destroy(): void;
+}
+
+/**
+ * Answers one mini-app iframe's requests on the platform page: the context handshake and token
+ * refreshes. Only messages from that iframe's window and exact origin, in the protocol's shape,
+ * are answered; answers are posted to that origin only.
+ *
+ * @example
+ * ```ts
+ * import { createPlatformHost } from '@aspro-cloud/miniapp-jssdk/platform';
+ * const host = createPlatformHost({
+ *   iframe: document.querySelector('iframe')!,
+ *   origin: 'https://app.example.com',
+ *   context: () => currentContext(),
+ *   refresh: ({ refreshToken }) => api.post('/oauth/token', { refresh_token: refreshToken }),
+ * });
+ * ```
+ * @throws TypeError naming the option that is wrong.
+ */
+export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
+  const { iframe, origin, context, refresh } = options;
+  const win = options.window ?? globalThis.window;
+  if (!iframe || typeof iframe !== 'object') {
+    throw new TypeError('createPlatformHost options.iframe must be the mini-app iframe element.');
+  }
+  if (typeof origin !== 'string' || origin === '*' || !isExactOrigin(origin)) {
+    throw new TypeError(
+      `createPlatformHost options.origin must be the mini-app's exact origin, such as 'https://app.example.com'; got ${JSON.stringify(origin)}.`,
+    );
+  }
+  if (typeof refresh !== 'function') {
+    throw new TypeError(
+      'createPlatformHost options.refresh must be a function returning new tokens.',
+    );
+  }
+
+  const answer = async (request: BridgeRequest): Promise<unknown> => {
+    if (request.method === 'context') return typeof context === 'function' ? context() : context;
+    const result = await refresh({ refreshToken: request.params.refresh_token ?? '' });
+    const auth = toAuthContext(result);
+    if (!auth)
+      throw Object.assign(
+        new Error('the refresh produced no access token or an unreadable expiry'),
+        { code: 'invalid_refresh_result' },
+      );
+    return auth;
+  };
+
+  const onMessage = (event: MessageEvent) => {
+    const target = iframe.contentWindow;
+    if (!target || event.source !== target || event.origin !== origin) return;
+    const request = readRequest(event.data);
+    if (!request) return;
+    answer(request).then(
+      (result) => target.postMessage(createResult(request.id, result), { targetOrigin: origin }),
+      (error: unknown) => {
+        const { code, message } = describe(error);
+        target.postMessage(createFailure(request.id, code, message), { targetOrigin: origin });
+      },
+    );
+  };
+  win.addEventListener('message', onMessage);
+  return { destroy: () => win.removeEventListener('message', onMessage) };
+}
+
+function toAuthContext(result: PlatformRefreshResult): AuthContext | null {
+  if (typeof result !== 'object' || result === null) return null;
+  let expiresAt: Date | null = null;
+  if (result.expires_at !== undefined && result.expires_at !== null) {
+    const parsed = parseExpiry(result.expires_at);
+    if (typeof parsed === 'string') return null;
+    expiresAt = parsed;
+  } else if (typeof result.expires_in === 'number' && Number.isFinite(result.expires_in)) {
+    expiresAt = new Date(Date.now() + result.expires_in * 1000);
+  }
+  return readAuth({
+    access_token: result.access_token,
+    refresh_token: result.refresh_token ?? '',
+    expires_at: expiresAt ? formatPlatformExpiry(expiresAt) : '',
+  });
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  const code =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const message = error instanceof Error ? error.message : 'the platform could not answer';
+  return { code: typeof code === 'string' && code !== '' ? code : 'refresh_failed', message };
+}
+
+function isExactOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
