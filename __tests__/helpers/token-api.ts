@@ -35,32 +35,39 @@ export class TokenApi {
   rejectRefresh = false;
   /** Answer every API request 401, even with a fresh token. */
   rejectEveryToken = false;
+  /** Leave token endpoint requests unanswered until `stop()`, as a platform that never answers. */
+  holdRefresh = false;
+  private readonly held: ServerResponse[] = [];
   private generation = 0;
   private accessToken = 'access-0';
   private refreshToken = 'refresh-0';
-  private readonly server: Server;
+  private server: Server | null = null;
   private readonly options: Required<TokenApiOptions>;
 
-  private constructor(options: TokenApiOptions) {
+  /** An API without a server of its own: mount {@link TokenApi.handle} in another server. */
+  constructor(options: TokenApiOptions = {}) {
     this.options = {
       apiLatencyMs: 5,
       refreshLatencyMs: 20,
       tokenLifetimeSeconds: 3600,
       ...options,
     };
-    this.server = createServer((request, response) => void this.handle(request, response));
   }
 
-  /** Starts the API on a free loopback port. */
+  /** Starts the API on its own server, on a free loopback port. */
   static async start(options: TokenApiOptions = {}): Promise<TokenApi> {
     const api = new TokenApi(options);
-    await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
+    const server = createServer(async (request, response) => {
+      if (!(await api.handle(request, response))) send(response, 404, { error: 'not_found' });
+    });
+    api.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return api;
   }
 
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` of its own server. */
   get origin(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
   }
 
   /** The tokens a client starts with. */
@@ -78,45 +85,57 @@ export class TokenApi {
     Object.assign(this.counters, emptyCounters());
   }
 
+  /** Answers held token requests with 503 and stops its own server, if any. */
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const response of this.held.splice(0)) send(response, 503, { error: 'stopped' });
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** Answers `POST /oauth/token` and `/api/…`; resolves to `false` for any other path. */
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    const isToken = request.method === 'POST' && request.url === '/oauth/token';
+    const isApi = request.url?.startsWith('/api/') ?? false;
+    if (!isToken && !isApi) return false;
     const body = await readBody(request);
-    if (request.method === 'POST' && request.url === '/oauth/token') {
+    if (isToken) {
       this.counters.refreshes += 1;
+      if (this.holdRefresh) {
+        this.held.push(response);
+        return true;
+      }
       await delay(this.options.refreshLatencyMs);
       const sent = JSON.parse(body || '{}') as { refresh_token?: string };
       if (this.rejectRefresh || sent.refresh_token !== this.refreshToken) {
-        return send(response, 400, { error: 'invalid_grant' });
+        send(response, 400, { error: 'invalid_grant' });
+        return true;
       }
       this.generation += 1;
       this.accessToken = `access-${this.generation}`;
       this.refreshToken = `refresh-${this.generation}`;
-      return send(response, 200, {
+      send(response, 200, {
         access_token: this.accessToken,
         refresh_token: this.refreshToken,
         expires_in: this.options.tokenLifetimeSeconds,
       });
+      return true;
     }
-    if (request.url?.startsWith('/api/')) {
-      this.counters.apiHits += 1;
-      const authorized =
-        !this.rejectEveryToken && request.headers.authorization === `Bearer ${this.accessToken}`;
-      await delay(this.options.apiLatencyMs);
-      if (!authorized) {
-        this.counters.unauthorized += 1;
-        if (request.headers['x-issued-during-refresh'])
-          this.counters.unauthorizedDuringRefresh += 1;
-        response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-        return send(response, 401, { error: 'invalid_token' });
-      }
-      this.counters.succeeded += 1;
-      return send(response, 200, { path: request.url });
+    this.counters.apiHits += 1;
+    const authorized =
+      !this.rejectEveryToken && request.headers.authorization === `Bearer ${this.accessToken}`;
+    await delay(this.options.apiLatencyMs);
+    if (!authorized) {
+      this.counters.unauthorized += 1;
+      if (request.headers['x-issued-during-refresh']) this.counters.unauthorizedDuringRefresh += 1;
+      response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      send(response, 401, { error: 'invalid_token' });
+      return true;
     }
-    send(response, 404, { error: 'not_found' });
+    this.counters.succeeded += 1;
+    send(response, 200, { path: request.url });
+    return true;
   }
 }
 

@@ -1,0 +1,180 @@
+/**
+ * The frame path in a real browser: the platform page on one loopback origin embeds the mini-app
+ * from another, with a real HTTP API whose tokens expire. Needs Debian's Chromium; see the
+ * README. Without it the suite is skipped, except under CI, where it fails.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { findChromium, frameAt, launchChromium } from './helpers/browser';
+import { startPlayground, type Playground } from './helpers/playground';
+
+const chromiumPath = findChromium();
+if (!chromiumPath) {
+  const hint = 'Chromium is not installed: `apt-get install -y chromium` runs the browser suite.';
+  if (process.env.CI) throw new Error(`${hint} CI must run it.`);
+  console.warn(`${hint} Skipping it.`);
+}
+const describeInBrowser = chromiumPath ? describe : describe.skip;
+
+jest.setTimeout(30_000);
+
+describeInBrowser('the frame path in headless Chromium, across two origins', () => {
+  let browser: Browser;
+  let playground: Playground;
+  let page: Page;
+  let consoleLines: string[];
+
+  beforeAll(async () => {
+    browser = await launchChromium(chromiumPath!);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  beforeEach(async () => {
+    playground = await startPlayground();
+    page = await browser.newPage();
+    consoleLines = [];
+    page.on('console', (message) => consoleLines.push(message.text()));
+  });
+
+  afterEach(async () => {
+    await page.close();
+    await playground.stop();
+  });
+
+  async function openMiniApp(query = '') {
+    await page.goto(`${playground.platformOrigin}/?${query}`);
+    const app = await frameAt(page, `${playground.appOrigin}/miniapp.html`);
+    await app.waitForFunction(() => 'miniapp' in window);
+    await app.evaluate(() =>
+      (window as never as { miniapp: { ready: Promise<unknown> } }).miniapp.ready.then(
+        () => undefined,
+      ),
+    );
+    return app;
+  }
+
+  async function waitForResult(path: string) {
+    await page.goto(`${playground.platformOrigin}/?app=${path}`);
+    const app = await frameAt(page, `${playground.appOrigin}${path}`);
+    await app.waitForFunction(() => 'referenceResult' in window, undefined, { timeout: 15_000 });
+    return app.evaluate(
+      () => (window as unknown as { referenceResult: { accessToken: string } }).referenceResult,
+    );
+  }
+
+  it("runs the reference's script-tag example verbatim: one platform refresh, onRefresh fired", async () => {
+    const result = await waitForResult('/reference-script.html');
+    expect(result.accessToken).toBe('access-1');
+    expect(playground.api.counters.refreshes).toBe(1);
+    expect(consoleLines.some((line) => line.startsWith('Tokens refreshed:'))).toBe(true);
+  });
+
+  it("runs the reference's ESM example verbatim through the ESM build", async () => {
+    const result = await waitForResult('/reference-esm.html');
+    expect(result.accessToken).toBe('access-1');
+    expect(playground.api.counters.refreshes).toBe(1);
+    expect(consoleLines.some((line) => line.startsWith('Tokens refreshed:'))).toBe(true);
+  });
+
+  it('a burst of 30 rest.get on a stale token: one platform refresh, all succeed, onRefresh once', async () => {
+    const app = await openMiniApp();
+    playground.api.expireAccessToken();
+    const results = await app.evaluate(() =>
+      (window as never as { miniapp: { burst(n: number): Promise<string[]> } }).miniapp.burst(30),
+    );
+    expect(results).toEqual(Array(30).fill('ok'));
+    expect(playground.api.counters).toMatchObject({
+      refreshes: 1,
+      unauthorized: 30,
+      succeeded: 30,
+      apiHits: 60,
+    });
+    expect(
+      await page.evaluate(
+        () =>
+          (window as never as { platform: { refreshRequests: number } }).platform.refreshRequests,
+      ),
+    ).toBe(1);
+    expect(
+      await app.evaluate(
+        () => (window as never as { miniapp: { onRefreshCalls: number } }).miniapp.onRefreshCalls,
+      ),
+    ).toBe(1);
+  });
+
+  it('the platform refusing the refresh: every call fails with OAuth2RefreshError', async () => {
+    const app = await openMiniApp();
+    playground.api.expireAccessToken();
+    playground.api.rejectRefresh = true;
+    const results = await app.evaluate(() =>
+      (window as never as { miniapp: { burst(n: number): Promise<string[]> } }).miniapp.burst(20),
+    );
+    expect(results).toEqual(Array(20).fill('OAuth2RefreshError:REFRESH_FAILED:PlatformError'));
+    expect(playground.api.counters.refreshes).toBe(1);
+  });
+
+  it('the platform never answering: the refresh fails with PlatformTimeoutError as its cause', async () => {
+    const app = await openMiniApp('timeoutMs=1000');
+    playground.api.holdRefresh = true;
+    const outcome = await app.evaluate(() =>
+      (window as never as { miniapp: { refresh(): Promise<unknown> } }).miniapp.refresh(),
+    );
+    expect(outcome).toEqual({
+      ok: false,
+      error: 'OAuth2RefreshError:REFRESH_FAILED:PlatformTimeoutError',
+    });
+  });
+
+  it.each([
+    ['a sibling frame on the platform origin', 'same'],
+    ['a sibling frame on a third origin', 'third'],
+  ])('a forged refresh answer from %s is ignored', async (_label, relay) => {
+    const app = await openMiniApp(`relay=${relay}&timeoutMs=1500`);
+    playground.api.holdRefresh = true;
+    const outcome = await app.evaluate(() =>
+      (window as never as { miniapp: { refresh(): Promise<unknown> } }).miniapp.refresh(),
+    );
+    const sibling = await frameAt(
+      page,
+      `${relay === 'same' ? playground.platformOrigin : playground.thirdOrigin}/sibling.html`,
+    );
+    expect(
+      await sibling.evaluate(() => (window as never as { forgedSent: number }).forgedSent),
+    ).toBe(1);
+    expect(outcome).toEqual({
+      ok: false,
+      error: 'OAuth2RefreshError:REFRESH_FAILED:PlatformTimeoutError',
+    });
+    const token = await app.evaluate(
+      async () =>
+        (
+          await (
+            window as never as {
+              miniapp: { ready: Promise<{ rest: { oauth2: { accessToken: string } } }> };
+            }
+          ).miniapp.ready
+        ).rest.oauth2.accessToken,
+    );
+    expect(token).toBe('access-0');
+  });
+
+  it('a page on a third origin embedding the mini-app gets no message and its answers are ignored', async () => {
+    await page.goto(
+      `${playground.thirdOrigin}/evil.html?appOrigin=${encodeURIComponent(playground.appOrigin)}&platformOrigin=${encodeURIComponent(playground.platformOrigin)}`,
+    );
+    const app = await frameAt(page, `${playground.appOrigin}/miniapp.html`);
+    const failure = await app.evaluate(() =>
+      (window as never as { miniapp: { ready: Promise<unknown> } }).miniapp.ready.then(
+        () => 'initialized',
+        (error: Error) => error.name,
+      ),
+    );
+    expect(failure).toBe('PlatformTimeoutError');
+    expect(await page.evaluate(() => (window as never as { received: number }).received)).toBe(0);
+    expect(await page.evaluate(() => (window as never as { forgedSent: number }).forgedSent)).toBe(
+      1,
+    );
+  });
+});

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+
+/** Debian's Chromium (or `CHROMIUM_PATH`); never a browser download. */
+export function findChromium(): string | null {
+  const fromEnvironment = process.env.CHROMIUM_PATH;
+  if (fromEnvironment) return existsSync(fromEnvironment) ? fromEnvironment : null;
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
+    try {
+      const path = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+      if (path) return path;
+    } catch {
+      // not installed under this name
+    }
+  }
+  return null;
+}
+
+/** Flags for a headless run as root on a machine without outside network. */
+const flags = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({ executablePath, headless: true, args: flags });
+}
+
+/** Waits (10 s at most) for the frame of `page` whose URL starts with `prefix`. */
+export async function frameAt(page: Page, prefix: string): Promise<Frame> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const frame = page.frames().find((candidate) => candidate.url().startsWith(prefix));
+    if (frame) return frame;
+    await page.waitForEvent('framenavigated', { timeout: 500 }).catch(() => undefined);
+  }
+  throw new Error(`no frame at ${prefix} after 10 s`);
+}

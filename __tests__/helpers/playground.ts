@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { TokenApi } from './token-api';
+
+const root = join(__dirname, '..', '..');
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+};
+
+/** The playground: the platform, the mini-app and a third party, each on its own loopback origin. */
+export interface Playground {
+  /** `http://127.0.0.1:<port>`: the platform page. */
+  platformOrigin: string;
+  /** `http://localhost:<port>`: the mini-app pages and its REST API. */
+  appOrigin: string;
+  /** `http://127.0.0.1:<port>`: a hostile third party. */
+  thirdOrigin: string;
+  /** The API whose tokens the platform refreshes and the mini-app spends. */
+  api: TokenApi;
+  stop(): Promise<void>;
+}
+
+type Route = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
+/** Serves files of the repository: `routes` maps a URL path to a file path. */
+function files(routes: Record<string, string>): Route {
+  return async (request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    const distFile = /^\/dist\/([\w.-]+)$/.exec(path);
+    const file = routes[path] ?? (distFile ? `dist/${distFile[1]}` : undefined);
+    if (!file) return false;
+    try {
+      const body = await readFile(join(root, file));
+      response.writeHead(200, {
+        'Content-Type': types[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream',
+        'Cache-Control': 'no-store',
+      });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+    return true;
+  };
+}
+
+function json(response: ServerResponse, body: unknown): true {
+  response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  response.end(JSON.stringify(body));
+  return true;
+}
+
+async function listen(
+  host: string,
+  ...routes: Route[]
+): Promise<{ server: Server; origin: string }> {
+  const server = createServer(async (request, response) => {
+    for (const route of routes) if (await route(request, response)) return;
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://${host}:${(server.address() as AddressInfo).port}` };
+}
+
+/** Starts the three servers on free loopback ports. `dist/` must be built. */
+export async function startPlayground(): Promise<Playground> {
+  const api = new TokenApi({ apiLatencyMs: 5, refreshLatencyMs: 30 });
+  let appOrigin = '';
+  let thirdOrigin = '';
+
+  const app = await listen(
+    'localhost',
+    files({
+      '/miniapp.html': 'playground/miniapp.html',
+      '/miniapp.js': 'playground/miniapp.js',
+      '/reference-script.html': 'playground/reference-script.html',
+      '/reference-esm.html': 'playground/reference-esm.html',
+      '/style.css': 'playground/style.css',
+      '/vendor/axios.js': 'node_modules/axios/dist/esm/axios.js',
+    }),
+    (request, response) => api.handle(request, response),
+  );
+  appOrigin = app.origin;
+
+  const third = await listen(
+    '127.0.0.1',
+    files({ '/sibling.html': 'playground/sibling.html', '/evil.html': 'playground/evil.html' }),
+  );
+  thirdOrigin = third.origin;
+
+  const platform = await listen(
+    '127.0.0.1',
+    files({
+      '/': 'playground/platform.html',
+      '/platform.js': 'playground/platform.js',
+      '/sibling.html': 'playground/sibling.html',
+      '/style.css': 'playground/style.css',
+    }),
+    async (request, response) => {
+      const path = (request.url ?? '/').split('?')[0];
+      if (path === '/config') return json(response, { appOrigin, thirdOrigin });
+      if (path === '/stats') return json(response, api.counters);
+      if (path === '/context') {
+        const tokens = api.currentTokens;
+        return json(response, {
+          https: false,
+          language: 'en',
+          domain: new URL(appOrigin).host,
+          account: { id: 'playground' },
+          app: { id: 'demo', version: '1.0.0' },
+          auth: {
+            access_token: tokens.accessToken,
+            refresh_token: tokens.refreshToken,
+            expires_at: '',
+          },
+          placement: { id: 'placement-1', code: 'app.homepage', props: {} },
+          ratelimit: { limit: 10 },
+        });
+      }
+      if (path === '/control' && request.method === 'POST') {
+        let body = '';
+        for await (const chunk of request) body += chunk;
+        const control = JSON.parse(body || '{}') as Record<string, unknown>;
+        if (control.expire === true) api.expireAccessToken();
+        if (typeof control.rejectRefresh === 'boolean') api.rejectRefresh = control.rejectRefresh;
+        if (typeof control.holdRefresh === 'boolean') api.holdRefresh = control.holdRefresh;
+        return json(response, { ok: true });
+      }
+      return api.handle(request, response);
+    },
+  );
+
+  return {
+    platformOrigin: platform.origin,
+    appOrigin,
+    thirdOrigin,
+    api,
+    async stop() {
+      await api.stop();
+      for (const { server } of [platform, app, third]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  };
+}
