@@ -15,13 +15,13 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**', '__tests__/**', '*.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  {
+    files: ['playground/**/*.js'],
     languageOptions: {
-      globals: {
-        console: 'readonly',
-        process: 'readonly',
-        window: 'readonly',
-        document: 'readonly',
-      },
+      sourceType: 'script',
+      globals: { ...globals.browser, ACloudPlatform: 'readonly' },
     },
   },
 );
