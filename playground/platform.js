@@ -88,5 +88,6 @@
     })
       .map(([name, value]) => `<tr><th>${name}</th><td>${value}</td></tr>`)
       .join('');
+    document.getElementById('server-log').textContent = counters.recent.join('\n');
   }, 500);
 })();

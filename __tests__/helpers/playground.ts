@@ -104,7 +104,7 @@ export async function startPlayground(): Promise<Playground> {
     async (request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       if (path === '/config') return json(response, { appOrigin, thirdOrigin });
-      if (path === '/stats') return json(response, api.counters);
+      if (path === '/stats') return json(response, { ...api.counters, recent: api.recent });
       if (path === '/context') {
         const tokens = api.currentTokens;
         return json(response, {

@@ -38,6 +38,9 @@ export class TokenApi {
   /** Leave token endpoint requests unanswered until `stop()`, as a platform that never answers. */
   holdRefresh = false;
   private readonly held: ServerResponse[] = [];
+  /** The last 100 requests, newest first, for the playground's log. */
+  readonly recent: string[] = [];
+  private readonly rejectedPaths = new Set<string>();
   private generation = 0;
   private accessToken = 'access-0';
   private refreshToken = 'refresh-0';
@@ -85,6 +88,11 @@ export class TokenApi {
     Object.assign(this.counters, emptyCounters());
   }
 
+  private note(line: string): void {
+    this.recent.unshift(`${new Date().toISOString().slice(11, 23)}  ${line}`);
+    this.recent.length = Math.min(this.recent.length, 100);
+  }
+
   /** Answers held token requests with 503 and stops its own server, if any. */
   async stop(): Promise<void> {
     for (const response of this.held.splice(0)) send(response, 503, { error: 'stopped' });
@@ -103,18 +111,21 @@ export class TokenApi {
     if (isToken) {
       this.counters.refreshes += 1;
       if (this.holdRefresh) {
+        this.note('POST /oauth/token → held, never answered');
         this.held.push(response);
         return true;
       }
       await delay(this.options.refreshLatencyMs);
       const sent = JSON.parse(body || '{}') as { refresh_token?: string };
       if (this.rejectRefresh || sent.refresh_token !== this.refreshToken) {
+        this.note('POST /oauth/token → 400 refused');
         send(response, 400, { error: 'invalid_grant' });
         return true;
       }
       this.generation += 1;
       this.accessToken = `access-${this.generation}`;
       this.refreshToken = `refresh-${this.generation}`;
+      this.note(`POST /oauth/token → 200, tokens of generation ${this.generation}`);
       send(response, 200, {
         access_token: this.accessToken,
         refresh_token: this.refreshToken,
@@ -126,7 +137,11 @@ export class TokenApi {
     const authorized =
       !this.rejectEveryToken && request.headers.authorization === `Bearer ${this.accessToken}`;
     await delay(this.options.apiLatencyMs);
+    const path = request.url ?? '';
+    const replay = this.rejectedPaths.delete(path) ? ' (replay)' : '';
+    this.note(`${request.method} ${path} → ${authorized ? 200 : 401}${replay}`);
     if (!authorized) {
+      this.rejectedPaths.add(path);
       this.counters.unauthorized += 1;
       if (request.headers['x-issued-during-refresh']) this.counters.unauthorizedDuringRefresh += 1;
       response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
