@@ -1,0 +1,16 @@
+import type { Config } from 'jest';
+import base from './jest.config';
+
+// Each mutant reruns the tests that cover it: a shorter property run keeps that affordable.
+process.env.PROPERTY_RUNS ??= '40';
+
+/**
+ * The suite Stryker runs against each mutant: everything that exercises src/ directly. The
+ * browser suite and the dist suite test built bundles, which mutants of src/ never reach.
+ */
+const config: Config = {
+  ...base,
+  testPathIgnorePatterns: ['/node_modules/', 'frame-browser\\.test\\.ts$', 'dist\\.test\\.ts$'],
+};
+
+export default config;
