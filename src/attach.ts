@@ -3,6 +3,7 @@ import {
   isAxiosError,
   type AxiosError,
   type AxiosInstance,
+  type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { OAuth2, type RequestTicket } from './oauth2';
@@ -12,8 +13,26 @@ declare module 'axios' {
   interface AxiosRequestConfig {
     /** Send this request without the OAuth2 `Authorization` header and never refresh on its 401. */
     skipOAuth2?: boolean;
-    /** @internal Marks the one replay of a request whose token was rejected. */
-    oauth2Replay?: boolean;
+    /** @internal Marks the one replay of a request whose token was rejected, and carries its outcome back. */
+    oauth2Replay?: ReplayChannel;
+  }
+}
+
+/**
+ * Hands a replay's outcome from its own pass through the response interceptors, at ours, back
+ * to the original request. A class instance, because axios copies plain objects of a config but
+ * keeps other values as they are.
+ */
+class ReplayChannel {
+  readonly outcome: Promise<AxiosResponse>;
+  resolve!: (response: AxiosResponse) => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.outcome = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
   }
 }
 
@@ -112,16 +131,32 @@ export function attachOAuth2(
   );
 
   // What happens on a 401: join (or start) the one refresh, then replay the request once.
-  const recover = instance.interceptors.response.use(undefined, async (error: unknown) => {
-    const config: TaggedConfig | undefined = isAxiosError(error) ? error.config : undefined;
-    const ticket = config?.[sentWith];
-    if (!config || !ticket || config.oauth2Replay || !shouldRefresh(error as AxiosError)) {
-      throw error;
-    }
-    await unlessAborted(oauth2.recoverFromRejection(ticket), config);
-    if (!attached) throw error;
-    return instance.request({ ...config, oauth2Replay: true });
-  });
+  // The replay runs through the whole instance, and its outcome is handed back at this
+  // interceptor, so that the response interceptors after ours see it once, in the original's pass.
+  const recover = instance.interceptors.response.use(
+    (response) => {
+      const channel = response?.config?.oauth2Replay;
+      if (!(channel instanceof ReplayChannel)) return response;
+      channel.resolve(response);
+      return parked();
+    },
+    async (error: unknown) => {
+      const config: TaggedConfig | undefined = isAxiosError(error) ? error.config : undefined;
+      const channel = config?.oauth2Replay;
+      if (channel instanceof ReplayChannel) {
+        channel.reject(error);
+        return parked();
+      }
+      const ticket = config?.[sentWith];
+      if (!config || !ticket || !shouldRefresh(error as AxiosError)) throw error;
+      await unlessAborted(oauth2.recoverFromRejection(ticket), config);
+      if (!attached) throw error;
+      const replay = new ReplayChannel();
+      // Settles the channel too when the replay fails before reaching us (a request interceptor threw).
+      instance.request({ ...config, oauth2Replay: replay }).then(replay.resolve, replay.reject);
+      return replay.outcome;
+    },
+  );
 
   const stopWatching = oauth2.onDestroy(detach);
   function detach(): void {
@@ -133,6 +168,11 @@ export function attachOAuth2(
     stopWatching();
   }
   return detach;
+}
+
+/** Ends a replay's own pass through the interceptors; its outcome went back through its channel. */
+function parked(): Promise<never> {
+  return new Promise<never>(() => undefined);
 }
 
 /** Rejects with axios's cancel error as soon as the request is aborted; the wait itself goes on for others. */

@@ -41,6 +41,7 @@ export class TokenApi {
   /** The last 100 requests, newest first, for the playground's log. */
   readonly recent: string[] = [];
   private readonly rejectedPaths = new Set<string>();
+  private hitWaiters: { hits: number; resolve: () => void }[] = [];
   private generation = 0;
   private accessToken = 'access-0';
   private refreshToken = 'refresh-0';
@@ -81,6 +82,12 @@ export class TokenApi {
   /** Makes the current access token stale: the next request with it gets 401. */
   expireAccessToken(): void {
     this.accessToken = `revoked-${this.generation}`;
+  }
+
+  /** Resolves once the API has received `hits` requests (answered or not). */
+  apiHitsReached(hits: number): Promise<void> {
+    if (this.counters.apiHits >= hits) return Promise.resolve();
+    return new Promise((resolve) => this.hitWaiters.push({ hits, resolve }));
   }
 
   /** Sets every counter back to zero. */
@@ -134,6 +141,11 @@ export class TokenApi {
       return true;
     }
     this.counters.apiHits += 1;
+    this.hitWaiters = this.hitWaiters.filter((waiter) => {
+      if (this.counters.apiHits < waiter.hits) return true;
+      waiter.resolve();
+      return false;
+    });
     const authorized =
       !this.rejectEveryToken && request.headers.authorization === `Bearer ${this.accessToken}`;
     await delay(this.options.apiLatencyMs);
