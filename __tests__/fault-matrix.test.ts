@@ -1,12 +1,13 @@
 /**
  * Named faults not covered elsewhere; docs/reliability.md lists every fault with its test.
  */
-import axios, { AxiosError, isCancel, type AxiosInstance } from 'axios';
+import axios, { AxiosError, isCancel } from 'axios';
 import { OAuth2, OAuth2RefreshError, attachOAuth2 } from '../src';
 import {
   countingRefreshHandler,
   deferred,
   flushPromises,
+  interceptorCount,
   mockedApi,
   resetOAuth2,
   staleTokenParams,
@@ -18,12 +19,6 @@ afterEach(() => {
   resetOAuth2();
   jest.useRealTimers();
 });
-
-function interceptorCount(instance: AxiosInstance): number {
-  return [instance.interceptors.request, instance.interceptors.response].flatMap((manager) =>
-    (manager as unknown as { handlers: unknown[] }).handlers.filter(Boolean),
-  ).length;
-}
 
 describe('fault matrix', () => {
   it('destroy() during a replay: the replay finishes without the plugin, nothing hangs', async () => {

@@ -14,6 +14,7 @@ import axios, {
 } from 'axios';
 import fc from 'fast-check';
 import { OAuth2, attachOAuth2, type OAuth2RefreshResultLike } from '../src';
+import { interceptorCount } from './helpers/setup';
 
 const runs = Number(process.env.PROPERTY_RUNS ?? 1000);
 const start = Date.parse('2026-06-01T00:00:00Z');
@@ -294,10 +295,8 @@ async function run(schedule: Schedule): Promise<void> {
   expect(jest.getTimerCount() === 0, `${jest.getTimerCount()} timers left`);
   oauth2.destroy();
   for (const instance of instances) {
-    const left = [instance.interceptors.request, instance.interceptors.response].flatMap(
-      (manager) => (manager as unknown as { handlers: unknown[] }).handlers.filter(Boolean),
-    );
-    expect(left.length === 0, `${left.length} interceptors left after destroy()`);
+    const left = interceptorCount(instance);
+    expect(left === 0, `${left} interceptors left after destroy()`);
   }
   totals.requests += planned.length;
   totals.refreshes += handlerCalls;

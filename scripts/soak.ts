@@ -9,6 +9,7 @@ import { App, OAuth2 } from '../src';
 import { createPlatformHost } from '../src/platform';
 import { sampleContext } from '../__tests__/helpers/context';
 import { connectedWindows } from '../__tests__/helpers/fake-windows';
+import { interceptorCount } from '../__tests__/helpers/setup';
 
 const cycles = Number(process.env.SOAK_CYCLES ?? 10_000);
 const requestsPerCycle = 10;
@@ -29,12 +30,6 @@ function timers(): number {
   return process
     .getActiveResourcesInfo()
     .filter((name) => name === 'Timeout' || name === 'Immediate').length;
-}
-
-function interceptors(instance: AxiosInstance): number {
-  return [instance.interceptors.request, instance.interceptors.response].flatMap((manager) =>
-    (manager as unknown as { handlers: unknown[] }).handlers.filter(Boolean),
-  ).length;
 }
 
 /** A fake API: 200 for the current token, else 401; `rotate()` stales every token handed out. */
@@ -107,7 +102,7 @@ async function soakSdk() {
   const seconds = (performance.now() - started) / 1000;
   const after = await heapAfterGc();
   const live = {
-    interceptors: interceptors(instance),
+    interceptors: interceptorCount(instance),
     listeners: windows.frameListeners.size + windows.platformListeners.size,
     timers: timers(),
   };
@@ -124,7 +119,7 @@ async function soakSdk() {
     'interceptors while attached': live.interceptors,
     'listeners while attached': live.listeners,
     'timers while idle': live.timers,
-    'interceptors after destroy()': interceptors(instance),
+    'interceptors after destroy()': interceptorCount(instance),
     'listeners after destroy()': windows.frameListeners.size + windows.platformListeners.size,
     'timers after destroy()': timers(),
     'OAuth2 singleton after destroy()': OAuth2.current === null ? 'none' : 'left',
@@ -154,7 +149,7 @@ async function soakPeer() {
   await load(instance, api.rotate, api.state, cycles);
   const seconds = (performance.now() - started) / 1000;
   const after = await heapAfterGc();
-  const attached = interceptors(instance);
+  const attached = interceptorCount(instance);
   instance.interceptors.request.eject(requestId);
   instance.interceptors.response.eject(responseId);
   return {
@@ -167,7 +162,7 @@ async function soakPeer() {
     'interceptors while attached': attached,
     'listeners while attached': 0,
     'timers while idle': timers(),
-    'interceptors after destroy()': interceptors(instance),
+    'interceptors after destroy()': interceptorCount(instance),
     'listeners after destroy()': 0,
     'timers after destroy()': timers(),
     'OAuth2 singleton after destroy()': '—',

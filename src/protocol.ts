@@ -13,34 +13,24 @@ export const protocolVersion = 1;
 /** The requests a mini-app sends. */
 export type BridgeMethod = 'context' | 'refresh';
 
-/** Mini-app → platform. */
-export interface BridgeRequest {
+/** What every message carries. */
+interface Envelope<Kind extends 'request' | 'response'> {
   protocol: typeof protocolName;
   version: typeof protocolVersion;
-  kind: 'request';
+  kind: Kind;
   id: string;
+}
+
+/** Mini-app → platform. */
+export interface BridgeRequest extends Envelope<'request'> {
   method: BridgeMethod;
   params: Record<string, string>;
 }
 
 /** Platform → mini-app, answering the request with the same `id`. */
 export type BridgeResponse =
-  | {
-      protocol: typeof protocolName;
-      version: typeof protocolVersion;
-      kind: 'response';
-      id: string;
-      ok: true;
-      result: unknown;
-    }
-  | {
-      protocol: typeof protocolName;
-      version: typeof protocolVersion;
-      kind: 'response';
-      id: string;
-      ok: false;
-      error: { code: string; message: string };
-    };
+  | (Envelope<'response'> & { ok: true; result: unknown })
+  | (Envelope<'response'> & { ok: false; error: { code: string; message: string } });
 
 /** The token part of the context, as the platform sends it. */
 export interface AuthContext {

@@ -126,3 +126,10 @@ export async function until(condition: () => boolean, maxTurns = 10_000): Promis
     `until(): condition still false after ${maxTurns} turns: ${condition.toString()}`,
   );
 }
+
+/** How many interceptors (request and response) are registered on `instance`. */
+export function interceptorCount(instance: AxiosInstance): number {
+  return [instance.interceptors.request, instance.interceptors.response].flatMap((manager) =>
+    (manager as unknown as { handlers: unknown[] }).handlers.filter(Boolean),
+  ).length;
+}
