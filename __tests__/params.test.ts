@@ -12,6 +12,35 @@ describe('OAuth2 params', () => {
     expect(new OAuth2({ expiresAt }).expiresAt?.toISOString()).toBe('2026-04-01T10:15:20.000Z');
   });
 
+  it.each([
+    ['a lower-case z', '2026-04-01t10:15:20z'.replace('t', 'T')],
+    ['an offset without colon', '2026-04-01T13:15:20+0300'],
+    ['surrounding spaces', '  2026-04-01 10:15:20  '],
+    ['the smallest plausible epoch milliseconds', 1e11],
+  ])('reads expiresAt with %s', (_label, expiresAt) => {
+    const expected =
+      typeof expiresAt === 'number' ? new Date(expiresAt) : new Date('2026-04-01T10:15:20Z');
+    expect(new OAuth2({ expiresAt }).expiresAt?.toISOString()).toBe(expected.toISOString());
+  });
+
+  it('reads only the first three fraction digits, and minutes-only times', () => {
+    expect(new OAuth2({ expiresAt: '2026-04-01 10:15:20.123987' }).expiresAt?.toISOString()).toBe(
+      '2026-04-01T10:15:20.123Z',
+    );
+    expect(new OAuth2({ expiresAt: '2026-04-01 10:15' }).expiresAt?.toISOString()).toBe(
+      '2026-04-01T10:15:00.000Z',
+    );
+  });
+
+  it('accepts expirySkewMs: 0 and a null expiresAt', () => {
+    expect(() => new OAuth2({ expirySkewMs: 0, expiresAt: null })).not.toThrow();
+  });
+
+  it('rejects params that are not an object', () => {
+    expect(() => new OAuth2(null as never)).toThrow(TypeError);
+    expect(() => new OAuth2('token' as never)).toThrow(/pass an object/);
+  });
+
   it('keeps milliseconds of the platform format', () => {
     expect(new OAuth2({ expiresAt: '2026-04-01 10:15:20.5' }).expiresAt?.toISOString()).toBe(
       '2026-04-01T10:15:20.500Z',
@@ -31,6 +60,9 @@ describe('OAuth2 params', () => {
     ['epoch seconds', 1_775_038_520, /seconds/],
     ['Infinity', Infinity, /finite/],
     ['a string without time', '2026-04-01', /ISO 8601/],
+    ['an offset date that Date cannot read', '2026-13-45T99:99:99Z', /ISO 8601/],
+    ['epoch milliseconds just below the plausible range', 1e11 - 1, /seconds/],
+    ['a boolean', true as never, /neither/],
   ])(
     'rejects expiresAt given as %s with a RangeError naming the option',
     (_label, expiresAt, why) => {

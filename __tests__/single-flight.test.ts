@@ -304,6 +304,18 @@ describe('event handlers', () => {
   });
 });
 
+describe('event handlers that are not functions', () => {
+  it('are skipped without an error', async () => {
+    const report = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const oauth2 = OAuth2.initialize({
+      refreshHandler: async () => ({ accessToken: 'a' }),
+      events: { onRefresh: 'not a function' as never },
+    });
+    await expect(oauth2.refresh()).resolves.toMatchObject({ accessToken: 'a' });
+    expect(report).not.toHaveBeenCalled();
+  });
+});
+
 describe('destroy()', () => {
   it('rejects a refresh in flight and its waiters, without firing events', async () => {
     const onRefreshError = jest.fn();
