@@ -18,7 +18,8 @@ describe('readRequest', () => {
   });
 
   it('reads missing params as none', () => {
-    const { params: _params, ...withoutParams } = createRequest('id', 'context');
+    const withoutParams: Record<string, unknown> = { ...createRequest('id', 'context') };
+    delete withoutParams.params;
     expect(readRequest(withoutParams)).toEqual(createRequest('id', 'context'));
   });
 
