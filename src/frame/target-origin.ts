@@ -1,4 +1,5 @@
 import { FrameInitializationError } from '../errors';
+import { httpOrigin } from '../http-origin';
 
 /** What finding the platform's origin needs of `window`. */
 export interface OriginSources {
@@ -14,7 +15,7 @@ export interface OriginSources {
  */
 export function resolveTargetOrigin(win: OriginSources, explicit?: string): string {
   if (explicit !== undefined) {
-    const origin = originOf(explicit);
+    const origin = httpOrigin(explicit);
     if (!origin || explicit === '*') {
       throw new TypeError(
         `FrameParams.targetOrigin must be the platform's exact origin, such as 'https://example.aspro.cloud'; got ${JSON.stringify(explicit)}.`,
@@ -23,22 +24,13 @@ export function resolveTargetOrigin(win: OriginSources, explicit?: string): stri
     return origin;
   }
   const ownOrigin = win.location?.origin;
-  const fromReferrer = originOf(win.document?.referrer ?? '');
+  const fromReferrer = httpOrigin(win.document?.referrer ?? '');
   if (fromReferrer && fromReferrer !== ownOrigin) return fromReferrer;
   const ancestors = win.location?.ancestorOrigins;
-  const fromAncestors = ancestors && ancestors.length > 0 ? originOf(ancestors[0]) : null;
+  const fromAncestors = ancestors && ancestors.length > 0 ? httpOrigin(ancestors[0]) : null;
   if (fromAncestors) return fromAncestors;
   throw new FrameInitializationError(
     'NO_TARGET_ORIGIN',
     "Cannot tell the platform's origin: there is no referrer and no location.ancestorOrigins. Pass it as App.initializeFrame({ targetOrigin: 'https://…' }).",
   );
-}
-
-function originOf(url: string): string | null {
-  if (!/^https?:\/\//i.test(url)) return null;
-  try {
-    return new URL(url).origin;
-  } catch {
-    return null;
-  }
 }

@@ -1,4 +1,5 @@
 import { formatPlatformExpiry, parseExpiry, type ExpiryInput } from '../expiry';
+import { httpOrigin } from '../http-origin';
 import {
   createFailure,
   createResult,
@@ -65,7 +66,7 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
   if (!iframe || typeof iframe !== 'object') {
     throw new TypeError('createPlatformHost options.iframe must be the mini-app iframe element.');
   }
-  if (typeof origin !== 'string' || origin === '*' || !isExactOrigin(origin)) {
+  if (typeof origin !== 'string' || origin === '*' || httpOrigin(origin) !== origin) {
     throw new TypeError(
       `createPlatformHost options.origin must be the mini-app's exact origin, such as 'https://app.example.com'; got ${JSON.stringify(origin)}.`,
     );
@@ -127,12 +128,4 @@ function describe(error: unknown): { code: string; message: string } {
     typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   const message = error instanceof Error ? error.message : 'the platform could not answer';
   return { code: typeof code === 'string' && code !== '' ? code : 'refresh_failed', message };
-}
-
-function isExactOrigin(value: string): boolean {
-  try {
-    return new URL(value).origin === value;
-  } catch {
-    return false;
-  }
 }
