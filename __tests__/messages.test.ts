@@ -34,25 +34,34 @@ describe('refresh result messages', () => {
       /expires_in that is not a number of seconds/,
     ],
     [
-      'a past expiry',
-      { accessToken: 'a', expiresAt: '2025-12-31 23:59:59' },
-      /expired at 2025-12-31T23:59:59.000Z, before now/,
+      'an expiry with a field out of range',
+      { accessToken: 'a', expiresAt: '2026-01-01 23:60:00' },
+      /expiry that cannot be read: one of its fields is out of range/,
     ],
   ])('for %s', (_label, raw, message) => {
     expect(() => normalizeRefreshResult(raw, 'r0', now)).toThrow(message);
   });
 
-  it('accepts an expiry exactly one millisecond ahead, and refuses one exactly now', () => {
-    expect(
-      normalizeRefreshResult(
-        { accessToken: 'a', expiresAt: now + 1 },
-        'r0',
-        now,
-      ).expiresAt?.getTime(),
-    ).toBe(now + 1);
-    expect(() => normalizeRefreshResult({ accessToken: 'a', expiresAt: now }, 'r0', now)).toThrow(
-      /expired/,
-    );
+  it('keeps an expiry exactly one millisecond ahead; one exactly now is set aside as past', () => {
+    expect(normalizeRefreshResult({ accessToken: 'a', expiresAt: now + 1 }, 'r0', now)).toEqual({
+      tokens: { accessToken: 'a', refreshToken: 'r0', expiresAt: new Date(now + 1) },
+      discarded: null,
+    });
+    expect(normalizeRefreshResult({ accessToken: 'a', expiresAt: now }, 'r0', now)).toEqual({
+      tokens: { accessToken: 'a', refreshToken: 'r0', expiresAt: null },
+      discarded: { expiresAt: new Date(now), receivedAt: new Date(now), reason: 'past' },
+    });
+  });
+
+  it('keeps an expiry exactly a year and a day ahead; one a millisecond further is set aside', () => {
+    const limit = now + 366 * 24 * 3_600_000;
+    const read = (expiresAt: number) =>
+      normalizeRefreshResult({ accessToken: 'a', expiresAt }, 'r0', now);
+    expect(read(limit)).toMatchObject({ tokens: { expiresAt: new Date(limit) }, discarded: null });
+    expect(read(limit + 1)).toMatchObject({
+      tokens: { expiresAt: null },
+      discarded: { reason: 'too-far', expiresAt: new Date(limit + 1) },
+    });
   });
 
   it('prefers an absolute expiry over expires_in, and reads a null expiry as unknown', () => {
@@ -61,10 +70,10 @@ describe('refresh result messages', () => {
         { accessToken: 'a', expiresAt: now + 5000, expires_in: 60 },
         'r0',
         now,
-      ).expiresAt?.getTime(),
+      ).tokens.expiresAt?.getTime(),
     ).toBe(now + 5000);
     expect(
-      normalizeRefreshResult({ accessToken: 'a', expiresAt: null }, 'r0', now).expiresAt,
+      normalizeRefreshResult({ accessToken: 'a', expiresAt: null }, 'r0', now).tokens.expiresAt,
     ).toBeNull();
   });
 });

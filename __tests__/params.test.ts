@@ -41,6 +41,24 @@ describe('OAuth2 params', () => {
     expect(() => new OAuth2('token' as never)).toThrow(/pass an object/);
   });
 
+  it.each([
+    ['the platform format, as UTC', '2026-04-01 10:15:20', '2026-04-01T10:15:20.000Z'],
+    ['ISO 8601 with Z', '2026-04-01T10:15:20Z', '2026-04-01T10:15:20.000Z'],
+    ['ISO 8601 with an offset', '2026-04-01T13:15:20+03:00', '2026-04-01T10:15:20.000Z'],
+    ['an offset without a colon', '2026-04-01T05:15:20-0500', '2026-04-01T10:15:20.000Z'],
+    ['an hour-only offset', '2026-04-01T11:15:20+01', '2026-04-01T10:15:20.000Z'],
+    ['minutes without seconds', '2026-04-01T10:15Z', '2026-04-01T10:15:00.000Z'],
+    [
+      'a fraction longer than milliseconds',
+      '2026-04-01T10:15:20.123456Z',
+      '2026-04-01T10:15:20.123Z',
+    ],
+    ['a leap day', '2028-02-29 00:00:00', '2028-02-29T00:00:00.000Z'],
+    ['surrounding spaces', ' 2026-04-01 10:15:20 ', '2026-04-01T10:15:20.000Z'],
+  ])('reads expiresAt given as %s', (_label, expiresAt, iso) => {
+    expect(new OAuth2({ expiresAt }).expiresAt?.toISOString()).toBe(iso);
+  });
+
   it('keeps milliseconds of the platform format', () => {
     expect(new OAuth2({ expiresAt: '2026-04-01 10:15:20.5' }).expiresAt?.toISOString()).toBe(
       '2026-04-01T10:15:20.500Z',
@@ -60,7 +78,15 @@ describe('OAuth2 params', () => {
     ['epoch seconds', 1_775_038_520, /seconds/],
     ['Infinity', Infinity, /finite/],
     ['a string without time', '2026-04-01', /ISO 8601/],
-    ['an offset date that Date cannot read', '2026-13-45T99:99:99Z', /ISO 8601/],
+    ['an ISO date with every field out of range', '2026-13-45T99:99:99Z', /out of range/],
+    ['a minute of 61, which is never rolled over', '2026-04-01 10:61:00', /out of range/],
+    ['hour 24', '2026-04-01T24:00:00Z', /out of range/],
+    ['an offset beyond 23 hours', '2026-04-01T10:00:00+24:00', /out of range/],
+    ['an offset with minutes beyond 59', '2026-04-01T10:00:00+03:60', /out of range/],
+    ['an HTTP date, which only some engines read', 'Wed, 01 Apr 2026 10:15:20 GMT', /ISO 8601/],
+    ['slashes, which only some engines read', '2026/04/01 10:15:20', /ISO 8601/],
+    ['a US date', '04/01/2026 10:15:20', /ISO 8601/],
+    ['an ISO week date', '2026-W14-3T10:15:20Z', /ISO 8601/],
     ['epoch milliseconds just below the plausible range', 1e11 - 1, /seconds/],
     ['a boolean', true as never, /neither/],
   ])(

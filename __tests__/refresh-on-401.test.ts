@@ -256,7 +256,8 @@ describe('on a 401', () => {
     const api = mockedApi('token-1');
     attachOAuth2(api.instance);
     const requests = [api.instance.get('/a'), api.instance.get('/b')];
-    await until(() => api.seen.length >= 2);
+    await until(() => api.seen.length >= 2 && refresh.calls === 1);
+    await flushPromises();
     oauth2.destroy();
     const { reasons } = await settle(requests);
     expect(reasons.map((reason) => (reason as OAuth2RefreshError).code)).toEqual([

@@ -29,6 +29,9 @@ type RefreshOutcome =
   | { kind: 'malformed'; latencyMs: number }
   | { kind: 'hang' };
 
+type BodyKind = 'none' | 'json' | 'string' | 'form' | 'binary';
+type TransformKind = 'default' | 'stringify' | 'urlencode';
+
 interface PlannedRequest {
   instance: number;
   startMs: number;
@@ -36,6 +39,16 @@ interface PlannedRequest {
   answer: ServerAnswer;
   foreign: boolean;
   abortAfterMs: number | null;
+  body: BodyKind;
+  transform: TransformKind;
+}
+
+/** Interceptors of the user's own, registered before or after attachOAuth2. */
+interface ExtraInterceptors {
+  /** A request interceptor that replaces `config.headers` with a plain object. */
+  plainHeaders: 'none' | 'before' | 'after';
+  /** A response interceptor that unwraps `response.data`. */
+  unwrap: 'none' | 'before' | 'after';
 }
 
 interface Schedule {
@@ -47,6 +60,7 @@ interface Schedule {
   refreshes: RefreshOutcome[];
   destroyAtMs: number | null;
   clockJumps: { atMs: number; byMs: number }[];
+  interceptors: ExtraInterceptors;
 }
 
 const latency = fc.integer({ min: 0, max: 300 });
@@ -63,7 +77,10 @@ const plannedRequest: fc.Arbitrary<PlannedRequest> = fc.record({
   ),
   foreign: fc.integer({ min: 0, max: 9 }).map((draw) => draw === 0),
   abortAfterMs: fc.option(fc.integer({ min: 0, max: 2_000 }), { nil: null, freq: 8 }),
+  body: fc.constantFrom<BodyKind>('none', 'json', 'string', 'form', 'binary'),
+  transform: fc.constantFrom<TransformKind>('default', 'stringify', 'urlencode'),
 });
+const placement = fc.constantFrom<'none' | 'before' | 'after'>('none', 'before', 'after');
 const schedules: fc.Arbitrary<Schedule> = fc.record({
   instances: fc.integer({ min: 1, max: 3 }),
   staleAtStart: fc.boolean(),
@@ -107,7 +124,43 @@ const schedules: fc.Arbitrary<Schedule> = fc.record({
     }),
     { maxLength: 3 },
   ),
+  interceptors: fc.record({ plainHeaders: placement, unwrap: placement }),
 });
+
+/** The body a planned request sends, before any transform. */
+function bodyOf(kind: BodyKind, index: number): unknown {
+  switch (kind) {
+    case 'none':
+      return undefined;
+    case 'json':
+      return { index, text: 'a "quoted" value' };
+    case 'string':
+      return `plain text ${index}`;
+    case 'form':
+      return new URLSearchParams({ index: String(index), text: 'a&b=c' });
+    case 'binary':
+      return Buffer.from([index % 256, 0, 255]);
+  }
+}
+
+/** A per-request transformRequest as users write them; `default` keeps the instance's. */
+function transformOf(kind: TransformKind) {
+  if (kind === 'stringify') return [(data: unknown) => JSON.stringify(data ?? null)];
+  if (kind === 'urlencode') {
+    return [
+      (data: unknown) => new URLSearchParams({ wrapped: JSON.stringify(data ?? null) }).toString(),
+    ];
+  }
+  return undefined;
+}
+
+/** What the server must receive: the body transformed exactly once, as bytes or text. */
+function wireForm(data: unknown): string {
+  if (data === undefined || data === null) return '';
+  if (Buffer.isBuffer(data)) return `bytes:${data.toString('hex')}`;
+  if (data instanceof URLSearchParams) return data.toString();
+  return String(data);
+}
 
 const totals = { requests: 0, sends: 0, refreshes: 0 };
 
@@ -126,7 +179,13 @@ async function run(schedule: Schedule): Promise<void> {
   const rejectedTokens = new Set<string>();
 
   let handlerCalls = 0;
+  /** A handler call whose flight has not ended: by its answer, its timeout or destroy(). */
   let flightOpen = false;
+  let supersededFlights = 0;
+  /** Tokens whose refresh answered only after refreshTimeoutMs: adopted late, outside the flight. */
+  const lateTokens = new Set<string>();
+  /** Tokens held when a refresh failed: one proactive refresh each, then the server's 401 decides. */
+  const heldWhenRefreshFailed = new Set<string>();
   let onRefreshCalls = 0;
   let onRefreshErrorCalls = 0;
   let destroyedDuringFlight = 0;
@@ -143,42 +202,58 @@ async function run(schedule: Schedule): Promise<void> {
     expirySkewMs,
     refreshHandler: () => {
       handlerCalls += 1;
+      const call = handlerCalls;
       expect(!flightOpen, 'a refresh started while another was in flight');
       flightOpen = true;
       const current = oauth2.accessToken;
       const justified = rejectedTokens.has(current) || oauth2.isExpiring(Date.now());
       expect(justified, `refresh of ${current}, which got no 401 and is not known expired`);
       justifiedGenerations.add(current);
-      const outcome = schedule.refreshes[handlerCalls - 1] ?? {
+      const outcome = schedule.refreshes[call - 1] ?? {
         kind: 'ok',
         latencyMs: 10,
         lifetimeSeconds: 600,
       };
       if (outcome.kind === 'hang') return new Promise<OAuth2RefreshResultLike>(() => undefined);
+      if (outcome.kind === 'ok' && outcome.latencyMs >= refreshTimeoutMs) {
+        lateTokens.add(`token-${call}`);
+      }
       return new Promise<OAuth2RefreshResultLike>((resolve, reject) => {
         setTimeout(() => {
           if (outcome.kind === 'fail') return reject(new Error('refused'));
           if (outcome.kind === 'malformed') return resolve({});
-          const token = `token-${handlerCalls}`;
+          const token = `token-${call}`;
+          if (
+            flightOpen &&
+            outcome.latencyMs < refreshTimeoutMs &&
+            oauth2.accessToken !== current
+          ) {
+            // A late answer was adopted meanwhile: this flight ends with those tokens, no event.
+            supersededFlights += 1;
+            flightOpen = false;
+          }
           serverToken = token;
           issuedTokens.add(token);
           const expiresAt = schedule.expiryKnown
             ? Date.now() + outcome.lifetimeSeconds * 1000
             : null;
           expiryOf.set(token, expiresAt);
-          resolve({ accessToken: token, refreshToken: `refresh-${handlerCalls}`, expiresAt });
+          resolve({ accessToken: token, refreshToken: `refresh-${call}`, expiresAt });
         }, outcome.latencyMs);
       });
     },
     events: {
       onRefresh: (data) => {
-        onRefreshCalls += 1;
+        if (!lateTokens.has(data.accessToken)) {
+          onRefreshCalls += 1;
+          flightOpen = false;
+        }
         refreshedTokens.push(data.accessToken);
-        flightOpen = false;
       },
       onRefreshError: () => {
         onRefreshErrorCalls += 1;
         failedRefreshes += 1;
+        heldWhenRefreshFailed.add(oauth2.accessToken);
         flightOpen = false;
       },
     },
@@ -194,11 +269,18 @@ async function run(schedule: Schedule): Promise<void> {
       const token =
         typeof authorization === 'string' ? authorization.replace(/^Bearer /, '') : null;
       sendsPerRequest.set(id, (sendsPerRequest.get(id) ?? 0) + 1);
+      expect(
+        wireForm(config.data) === expectedWire[Number(id)],
+        `request ${id} sent ${wireForm(config.data)}, not its body transformed once`,
+      );
       expect((sendsPerRequest.get(id) ?? 0) <= 2, `request ${id} sent more than twice`);
       if (plan.foreign) expect(token === null, `token sent to a foreign origin by request ${id}`);
       if (token !== null) {
         const expiry = expiryOf.get(token) ?? null;
-        expect(expiry === null || expiry > Date.now(), `request ${id} sent with expired ${token}`);
+        expect(
+          expiry === null || expiry > Date.now() || heldWhenRefreshFailed.has(token),
+          `request ${id} sent with expired ${token} before any refresh of it was tried`,
+        );
       }
       const cancel = () => reject(new CanceledError('canceled', config));
       if (config.signal?.aborted) return cancel();
@@ -222,9 +304,50 @@ async function run(schedule: Schedule): Promise<void> {
     });
 
   const planned = schedule.requests;
+  const expectedWire = planned.map((plan, index) => {
+    const probe = axios.create();
+    const transforms = transformOf(plan.transform) ?? probe.defaults.transformRequest;
+    let data = bodyOf(plan.body, index);
+    for (const transform of [transforms].flat()) {
+      data = (transform as (this: unknown, data: unknown, headers: AxiosHeaders) => unknown).call(
+        { transitional: probe.defaults.transitional },
+        data,
+        new AxiosHeaders(),
+      );
+    }
+    return wireForm(data);
+  });
+  const interceptorSeen = new Map<string, number>();
+  const see = (stage: string, id: unknown) => {
+    const key = `${stage}:${String(id)}`;
+    interceptorSeen.set(key, (interceptorSeen.get(key) ?? 0) + 1);
+    expect(
+      interceptorSeen.get(key) === 1,
+      `the ${stage} interceptor saw request ${String(id)} twice`,
+    );
+  };
+  const addExtras = (instance: AxiosInstance, at: 'before' | 'after') => {
+    const { plainHeaders, unwrap } = schedule.interceptors;
+    if (plainHeaders === at) {
+      instance.interceptors.request.use((config) => {
+        const plain: Record<string, unknown> = { ...config.headers.toJSON(), 'x-plain': '1' };
+        see('request', plain['x-request-id']);
+        config.headers = plain as never;
+        return config;
+      });
+    }
+    if (unwrap === at) {
+      instance.interceptors.response.use((response) => {
+        see('response', AxiosHeaders.from(response.config.headers).get('x-request-id'));
+        return { unwrapped: response.data } as never;
+      });
+    }
+  };
   const instances: AxiosInstance[] = Array.from({ length: schedule.instances }, () => {
     const instance = axios.create({ baseURL: `${apiOrigin}/api/v1`, adapter });
+    addExtras(instance, 'before');
     attachOAuth2(instance);
+    addExtras(instance, 'after');
     return instance;
   });
 
@@ -238,9 +361,22 @@ async function run(schedule: Schedule): Promise<void> {
           const instance = instances[plan.instance % instances.length];
           const url = plan.foreign ? 'https://evil.example/steal' : `/item/${index}`;
           instance
-            .get(url, { headers: { 'x-request-id': String(index) }, signal: controller.signal })
+            .request({
+              url,
+              method: plan.body === 'none' ? 'get' : 'post',
+              data: bodyOf(plan.body, index),
+              transformRequest: transformOf(plan.transform),
+              headers: { 'x-request-id': String(index) },
+              signal: controller.signal,
+            })
             .then(
-              () => undefined,
+              (result) => {
+                const unwrapped = schedule.interceptors.unwrap !== 'none';
+                expect(
+                  unwrapped ? 'unwrapped' in (result as object) : 'status' in (result as object),
+                  `request ${index} resolved to the wrong shape`,
+                );
+              },
               () => undefined,
             )
             .finally(() => {
@@ -274,8 +410,9 @@ async function run(schedule: Schedule): Promise<void> {
   );
   await Promise.all(outcomes);
   expect(
-    onRefreshCalls + onRefreshErrorCalls + destroyedDuringFlight === handlerCalls,
-    'events do not match refreshes',
+    onRefreshCalls + onRefreshErrorCalls + destroyedDuringFlight + supersededFlights ===
+      handlerCalls,
+    `events do not match refreshes: ${onRefreshCalls} onRefresh in flight, ${onRefreshErrorCalls} onRefreshError, ${destroyedDuringFlight} cut by destroy(), ${supersededFlights} superseded, ${handlerCalls} handler calls`,
   );
   expect(
     new Set(refreshedTokens).size === refreshedTokens.length &&
@@ -294,9 +431,12 @@ async function run(schedule: Schedule): Promise<void> {
   );
   expect(jest.getTimerCount() === 0, `${jest.getTimerCount()} timers left`);
   oauth2.destroy();
+  const ownInterceptors = [schedule.interceptors.plainHeaders, schedule.interceptors.unwrap].filter(
+    (at) => at !== 'none',
+  ).length;
   for (const instance of instances) {
-    const left = interceptorCount(instance);
-    expect(left === 0, `${left} interceptors left after destroy()`);
+    const left = interceptorCount(instance) - ownInterceptors;
+    expect(left === 0, `${left} of our interceptors left after destroy()`);
   }
   totals.requests += planned.length;
   totals.refreshes += handlerCalls;
@@ -318,6 +458,7 @@ describe('random schedules', () => {
   it(`hold every invariant over ${runs} schedules`, async () => {
     await fc.assert(
       fc.asyncProperty(schedules, async (schedule) => {
+        jest.clearAllTimers();
         jest.setSystemTime(start);
         try {
           await run(schedule);
@@ -325,7 +466,13 @@ describe('random schedules', () => {
           OAuth2.current?.destroy();
         }
       }),
-      { numRuns: runs, verbose: 1 },
+      {
+        numRuns: runs,
+        verbose: 1,
+        examples: process.env.PROPERTY_EXAMPLE
+          ? [[JSON.parse(process.env.PROPERTY_EXAMPLE) as Schedule]]
+          : [],
+      },
     );
     console.log(
       `schedules: ${runs}; requests: ${totals.requests}; sent: ${totals.sends}; refreshes: ${totals.refreshes}`,

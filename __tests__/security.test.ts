@@ -150,7 +150,7 @@ describe('tokens never appear in error messages', () => {
             ),
           () =>
             normalizeRefreshResult(
-              { access_token: fresh, expires_at: '2001-01-01 00:00:00' },
+              { access_token: fresh, expires_at: '2026-02-30 00:00:00' },
               refresh,
               Date.now(),
             ),

@@ -64,19 +64,25 @@ describe('refresh(): one flight for every caller', () => {
   it.each<[string, OAuth2RefreshResultLike, string, string]>([
     [
       'camelCase',
-      { accessToken: 'a', refreshToken: 'r', expiresAt: '2099-01-01T00:00:00Z' },
+      { accessToken: 'a', refreshToken: 'r', expiresAt: '2026-01-01T01:00:00Z' },
       'r',
-      '2099-01-01T00:00:00.000Z',
+      '2026-01-01T01:00:00.000Z',
     ],
     [
       'snake_case',
-      { access_token: 'a', refresh_token: 'r', expires_at: '2099-01-01 00:00:00' },
+      { access_token: 'a', refresh_token: 'r', expires_at: '2026-01-01 01:00:00' },
       'r',
-      '2099-01-01T00:00:00.000Z',
+      '2026-01-01T01:00:00.000Z',
     ],
     [
       'expires_in seconds',
       { access_token: 'a', expires_in: 60 },
+      'refresh-0',
+      '2026-01-01T00:01:00.000Z',
+    ],
+    [
+      'expires_in as a string of digits',
+      { access_token: 'a', expires_in: '60' },
       'refresh-0',
       '2026-01-01T00:01:00.000Z',
     ],
@@ -173,13 +179,13 @@ describe('refresh(): failures', () => {
     ],
     [
       'resolves to a non-numeric expires_in',
-      async () => ({ accessToken: 'a', expires_in: '60' }),
+      async () => ({ accessToken: 'a', expires_in: 'sixty' }),
       'INVALID_REFRESH_RESULT',
     ],
     [
-      'resolves to an expiry in the past',
-      async () => ({ accessToken: 'a', expiresAt: '2001-01-01 00:00:00' }),
-      'EXPIRED_REFRESH_RESULT',
+      'resolves to an expiry with a field out of range',
+      async () => ({ accessToken: 'a', expiresAt: '2026-01-01 10:61:00' }),
+      'INVALID_REFRESH_RESULT',
     ],
   ])(
     'fails with OAuth2RefreshError and keeps the old tokens when the handler %s',

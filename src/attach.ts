@@ -1,44 +1,24 @@
-import {
-  CanceledError,
+import axios, {
+  AxiosHeaders,
   isAxiosError,
+  type AxiosAdapter,
   type AxiosError,
   type AxiosInstance,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
+import { OAuth2Error } from './errors';
 import { OAuth2, type RequestTicket } from './oauth2';
 import { createOriginPolicy } from './origins';
+import { prepareBody, type PreparedBody } from './request-body';
+import { RequestDeadline } from './request-wait';
 
 declare module 'axios' {
   interface AxiosRequestConfig {
     /** Send this request without the OAuth2 `Authorization` header and never refresh on its 401. */
     skipOAuth2?: boolean;
-    /** @internal Marks the one replay of a request whose token was rejected, and carries its outcome back. */
-    oauth2Replay?: ReplayChannel;
   }
 }
-
-/**
- * Hands a replay's outcome from its own pass through the response interceptors, at ours, back
- * to the original request. A class instance, because axios copies plain objects of a config but
- * keeps other values as they are.
- */
-class ReplayChannel {
-  readonly outcome: Promise<AxiosResponse>;
-  resolve!: (response: AxiosResponse) => void;
-  reject!: (error: unknown) => void;
-
-  constructor() {
-    this.outcome = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-}
-
-/** Where a request keeps what it knew of the tokens when it was sent; not copied into its replay. */
-const sentWith = Symbol('oauth2.sentWith');
-type TaggedConfig = InternalAxiosRequestConfig & { [sentWith]?: RequestTicket };
 
 /** Options of {@link attachOAuth2}. */
 export interface AttachOAuth2Options {
@@ -72,13 +52,28 @@ export function defaultShouldRefresh(error: AxiosError): boolean {
   return !/insufficient_scope/i.test(challenge) && bodyError !== 'insufficient_scope';
 }
 
+/** Marks our adapter wrappers with the adapter they stand in for; shared by every copy of the SDK. */
+const standsInFor = Symbol.for('@aspro-cloud/miniapp-jssdk.adapter');
+type StandIn = AxiosAdapter & { [standsInFor]?: InternalAxiosRequestConfig['adapter'] };
+
+/** The attachment of each instance, so that attaching again replaces it. */
+const attachments = new WeakMap<AxiosInstance, () => void>();
+
 /**
  * Registers OAuth2 on an axios instance: every request to an allowed origin carries
  * `Authorization: Bearer <accessToken>`; a token known to be expired is refreshed before it is
- * sent; a request whose token is rejected waits for one shared refresh and is replayed once.
+ * sent; a request whose token is rejected waits for one shared refresh and is sent again once.
+ *
+ * The token is set, and a 401 answered, where the request meets the network: after every
+ * request interceptor and `transformRequest`, before `transformResponse` and every response
+ * interceptor. So each interceptor sees a request once, and the resend carries exactly the body
+ * that was sent first. A request that sets its own `Authorization` header is left alone; one
+ * that comes from the instance's defaults is replaced.
+ *
+ * Attaching to an instance that already has OAuth2 attached replaces that attachment.
  *
  * @param instance - the axios instance to attach to; several may share one {@link OAuth2}.
- * @returns `detach()`, which ejects the interceptors again; `oauth2.destroy()` calls it too.
+ * @returns `detach()`, which ejects the interceptor again; `oauth2.destroy()` calls it too.
  * @throws {@link OAuth2NotInitializedError} without `options.oauth2` before `OAuth2.initialize()`.
  * @throws TypeError or RangeError naming the option that is wrong.
  *
@@ -103,90 +98,135 @@ export function attachOAuth2(
     );
   }
   const mayCarryToken = createOriginPolicy(instance, options.allowedOrigins ?? []);
+  attachments.get(instance)?.();
   let attached = true;
 
-  const wantsToken = (config: InternalAxiosRequestConfig) =>
-    config.skipOAuth2 !== true && mayCarryToken(config);
-  const mustWait = (config: InternalAxiosRequestConfig) =>
-    (oauth2.isRefreshing || oauth2.isExpiring(Date.now())) && wantsToken(config);
-
-  const authorize = (config: InternalAxiosRequestConfig) => {
-    if (!wantsToken(config)) return config;
-    if (oauth2.accessToken) config.headers.set('Authorization', `Bearer ${oauth2.accessToken}`);
-    const tagged: TaggedConfig = config;
-    tagged[sentWith] = oauth2.ticket;
-    return config;
-  };
-
-  // Whichever of the two runs last sets the header, so both orders of axios's request chain
-  // send the token current after the wait; the happy path runs only the synchronous one.
-  const sendNow = instance.interceptors.request.use(authorize, undefined, { synchronous: true });
-  const sendAfterRefresh = instance.interceptors.request.use(
-    async (config) => {
-      await unlessAborted(oauth2.settleBeforeSending(), config);
-      return authorize(config);
+  // The interceptor only routes the request through `send`; the adapter it stands in for is put
+  // back on the config as soon as `send` runs, so nothing of ours stays on it.
+  const route = instance.interceptors.request.use(
+    (config) => {
+      const original = originalAdapter(config.adapter);
+      if (config.skipOAuth2 === true) {
+        config.adapter = original;
+        return config;
+      }
+      const standIn: StandIn = (sent) => {
+        sent.adapter = original;
+        const adapter = axios.getAdapter(original ?? axios.defaults.adapter, sent);
+        return attached ? send(sent, adapter) : adapter(sent);
+      };
+      standIn[standsInFor] = original;
+      config.adapter = standIn;
+      return config;
     },
     undefined,
-    { synchronous: false, runWhen: mustWait },
+    { synchronous: true },
   );
 
-  // What happens on a 401: join (or start) the one refresh, then replay the request once.
-  // The replay runs through the whole instance, and its outcome is handed back at this
-  // interceptor, so that the response interceptors after ours see it once, in the original's pass.
-  const recover = instance.interceptors.response.use(
-    (response) => {
-      const channel = response?.config?.oauth2Replay;
-      if (!(channel instanceof ReplayChannel)) return response;
-      channel.resolve(response);
-      return parked();
-    },
-    async (error: unknown) => {
-      const config: TaggedConfig | undefined = isAxiosError(error) ? error.config : undefined;
-      const channel = config?.oauth2Replay;
-      if (channel instanceof ReplayChannel) {
-        channel.reject(error);
-        return parked();
-      }
-      const ticket = config?.[sentWith];
-      if (!config || !ticket || !shouldRefresh(error as AxiosError)) throw error;
-      await unlessAborted(oauth2.recoverFromRejection(ticket), config);
+  /** Sends the request with the token, and handles its rejection: what happens on a 401. */
+  function send(config: InternalAxiosRequestConfig, adapter: AxiosAdapter): Promise<AxiosResponse> {
+    if (!mayCarryToken(config) || setByCaller(config)) return adapter(config);
+    const deadline = new RequestDeadline(config);
+    const body = prepareBody(config.data);
+    const ready = (): Promise<void> | undefined =>
+      oauth2.mustWaitBeforeSending(Date.now())
+        ? deadline.bound(oauth2.settleBeforeSending())
+        : undefined;
+    const attempt = (): Promise<AxiosResponse> => {
+      const ticket = oauth2.ticket;
+      return adapter(withToken(config, body, deadline)).then(
+        (response) => handBack(response, config),
+        (error: unknown) => recover(handBack(error, config), ticket),
+      );
+    };
+    const recover = async (error: unknown, ticket: RequestTicket): Promise<AxiosResponse> => {
+      if (!attached || !isAxiosError(error) || !shouldRefresh(error)) throw error;
+      await deadline.bound(oauth2.recoverFromRejection(ticket));
+      await ready();
       if (!attached) throw error;
-      const replay = new ReplayChannel();
-      // Settles the channel too when the replay fails before reaching us (a request interceptor threw).
-      instance.request({ ...config, oauth2Replay: replay }).then(replay.resolve, replay.reject);
-      return replay.outcome;
-    },
-  );
+      if (!body.replayable) throw notReplayable(error);
+      return adapter(withToken(config, body, deadline)).then(
+        (response) => handBack(response, config),
+        (replayError: unknown) => Promise.reject(handBack(replayError, config)),
+      );
+    };
+    return ready()?.then(attempt) ?? attempt();
+  }
+
+  /** Whether `config` carries an `Authorization` header that is not the instance's default. */
+  function setByCaller(config: InternalAxiosRequestConfig): boolean {
+    if (!config.headers.has('Authorization')) return false;
+    const value: unknown = config.headers.get('Authorization');
+    return !defaultAuthorizations(instance, config.method).includes(value);
+  }
+
+  /** The config the adapter gets: the caller's, with copied headers, the token and what remains of the timeout. */
+  function withToken(
+    config: InternalAxiosRequestConfig,
+    body: PreparedBody,
+    deadline: RequestDeadline,
+  ): InternalAxiosRequestConfig {
+    const headers = new AxiosHeaders(config.headers);
+    if (body.headers) headers.set(body.headers);
+    if (oauth2.accessToken) headers.set('Authorization', `Bearer ${oauth2.accessToken}`);
+    else headers.delete('Authorization');
+    const sent = { ...config, headers, data: body.data };
+    if (config.timeout) {
+      sent.timeout = deadline.remainingTimeout();
+      sent.timeoutErrorMessage =
+        config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
+    }
+    return sent;
+  }
 
   const stopWatching = oauth2.onDestroy(detach);
   function detach(): void {
     if (!attached) return;
     attached = false;
-    instance.interceptors.request.eject(sendNow);
-    instance.interceptors.request.eject(sendAfterRefresh);
-    instance.interceptors.response.eject(recover);
+    instance.interceptors.request.eject(route);
     stopWatching();
+    if (attachments.get(instance) === detach) attachments.delete(instance);
   }
+  attachments.set(instance, detach);
   return detach;
 }
 
-/** Ends a replay's own pass through the interceptors; its outcome went back through its channel. */
-function parked(): Promise<never> {
-  return new Promise<never>(() => undefined);
+/** The adapter a config named before any attachment wrapped it. */
+function originalAdapter(
+  adapter: InternalAxiosRequestConfig['adapter'],
+): InternalAxiosRequestConfig['adapter'] {
+  const standIn = adapter as StandIn | undefined;
+  return typeof standIn === 'function' && standsInFor in standIn ? standIn[standsInFor] : adapter;
 }
 
-/** Rejects with axios's cancel error as soon as the request is aborted; the wait itself goes on for others. */
-function unlessAborted<T>(wait: Promise<T>, config: InternalAxiosRequestConfig): Promise<T> {
-  const signal = config.signal;
-  if (!signal) return wait;
-  const canceled = () => new CanceledError('canceled while waiting for the OAuth2 refresh', config);
-  if (signal.aborted) {
-    wait.catch(() => undefined);
-    return Promise.reject(canceled());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(canceled());
-    signal.addEventListener?.('abort', onAbort);
-    wait.then(resolve, reject).finally(() => signal.removeEventListener?.('abort', onAbort));
-  });
+/**
+ * Puts the caller's own config back on what the adapter returned, so that `error.config` and
+ * `response.config` can be sent again as a fresh request and never hold the token.
+ */
+function handBack<T>(outcome: T, config: InternalAxiosRequestConfig): T {
+  if (typeof outcome !== 'object' || outcome === null) return outcome;
+  const withConfig = outcome as { config?: unknown; response?: { config?: unknown } };
+  if ('config' in withConfig) withConfig.config = config;
+  if (withConfig.response && 'config' in withConfig.response) withConfig.response.config = config;
+  return outcome;
+}
+
+/** `Authorization` values in the instance's defaults, common, per-method or top-level. */
+function defaultAuthorizations(instance: AxiosInstance, method = 'get'): unknown[] {
+  const defaults = instance.defaults.headers as unknown as Record<string, unknown>;
+  return [defaults, defaults.common, defaults[method.toLowerCase()]].flatMap((headers) =>
+    typeof headers === 'object' && headers !== null
+      ? Object.entries(headers)
+          .filter(([name]) => name.toLowerCase() === 'authorization')
+          .map(([, value]) => value)
+      : [],
+  );
+}
+
+function notReplayable(rejection: AxiosError): OAuth2Error {
+  return new OAuth2Error(
+    'BODY_NOT_REPLAYABLE',
+    'The token was rejected and has been refreshed, but this request was not sent again: its body is a stream that was already consumed. Send it again with a new stream, or buffer the body.',
+    { cause: rejection },
+  );
 }

@@ -1,5 +1,5 @@
 import type { OAuth2RefreshError } from './errors';
-import type { OAuth2RefreshResult } from './tokens';
+import type { ExpiryDiscarded, OAuth2RefreshResult } from './tokens';
 
 /**
  * The payload each event of this SDK passes to its handler.
@@ -10,6 +10,12 @@ export interface EventPayloads {
   onRefresh: OAuth2RefreshResult;
   /** A refresh failed; the old tokens are kept. */
   onRefreshError: OAuth2RefreshError;
+  /**
+   * Fresh tokens came with an expiry that this device's clock reads as already past or more
+   * than a year ahead (a wrong clock, or an `expires_at` written in another time zone). The
+   * tokens are kept and their expiry treated as unknown: the server's 401 tells when they are done.
+   */
+  onExpiryDiscarded: ExpiryDiscarded;
   /** The frame received its context from the platform. */
   onReady: FrameReadyPayload;
 }
@@ -21,7 +27,7 @@ export interface FrameReadyPayload {
 }
 
 /** Events of {@link OAuth2}. */
-export type OAuth2EventName = 'onRefresh' | 'onRefreshError';
+export type OAuth2EventName = 'onRefresh' | 'onRefreshError' | 'onExpiryDiscarded';
 
 /** Handlers keyed by event name, each optional: `{ onRefresh: (data) => … }`. */
 export type EventCallbacks<Name extends keyof EventPayloads> = {

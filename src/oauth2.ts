@@ -76,7 +76,9 @@ export class OAuth2 {
   private currentTicket: RequestTicket = { generation: 0, refreshesStarted: 0 };
   /** Epoch ms from which the token counts as expired; `Infinity` when the expiry is unknown. */
   private refreshDueAt = Infinity;
-  private inFlight: Promise<OAuth2RefreshResult> | null = null;
+  /** The generation whose token was last refreshed ahead of its expiry: once per generation. */
+  private proactiveGeneration = -1;
+  private inFlight: { attempt: number; promise: Promise<OAuth2RefreshResult> } | null = null;
   private lastFailure: { attempt: number; error: OAuth2RefreshError } | null = null;
   private abortRefresh: ((reason: OAuth2RefreshError) => void) | null = null;
   private readonly destroyCallbacks = new Set<() => void>();
@@ -90,7 +92,7 @@ export class OAuth2 {
     const valid = validateParams(params);
     this.refreshTimeoutMs = valid.refreshTimeoutMs;
     this.expirySkewMs = valid.expirySkewMs;
-    this.tokens = this.holdTokens(valid);
+    this.tokens = this.holdTokens(valid, null);
     this.callbacks = { ...params.events };
     this.refreshHandler = params.refreshHandler;
   }
@@ -152,15 +154,23 @@ export class OAuth2 {
 
   /**
    * Refreshes the tokens through the refresh handler (the platform, inside a frame). While one
-   * refresh runs, every caller gets the same promise. On success the tokens are replaced, then
-   * `onRefresh` fires, then callers resume. On failure the tokens are kept, `onRefreshError`
-   * fires and callers reject; the next call starts afresh.
+   * refresh runs, every caller gets the same promise, the handler itself included. On success
+   * the tokens are replaced, then `onRefresh` fires, then callers resume. On failure the tokens
+   * are kept, `onRefreshError` fires and callers reject; the next call starts afresh.
+   *
+   * A refresh that passes `refreshTimeoutMs` fails its callers, but its answer is still awaited:
+   * tokens that arrive late are adopted (and `onRefresh` fires) unless newer ones came meanwhile,
+   * so a rotated refresh token the issuer already handed out is never lost.
    * @throws {@link OAuth2RefreshError} (as a rejection), with the handler's error as `cause`.
    */
   refresh(): Promise<OAuth2RefreshResult> {
     if (this.destroyed) return Promise.reject(destroyedError());
-    this.inFlight ??= this.performRefresh();
-    return this.inFlight;
+    if (!this.inFlight) {
+      this.advanceTicket(0, 1);
+      const attempt = this.currentTicket.refreshesStarted;
+      this.inFlight = { attempt, promise: this.performRefresh(attempt) };
+    }
+    return this.inFlight.promise;
   }
 
   /**
@@ -199,12 +209,29 @@ export class OAuth2 {
   }
 
   /**
+   * @internal Whether a request must wait before it is sent: a refresh is in flight, or the
+   * token is expiring and has not yet been refreshed ahead of time. Once per generation, so a
+   * failing refresh does not run again before every request; the server's 401 takes over.
+   */
+  mustWaitBeforeSending(now: number): boolean {
+    return (
+      this.inFlight !== null ||
+      (this.isExpiring(now) && this.proactiveGeneration !== this.currentTicket.generation)
+    );
+  }
+
+  /**
    * @internal Resolves once the token may be sent: waits for a refresh in flight, or refreshes a
-   * token known to be expired. Rejects with that refresh's error.
+   * token known to be expired. Rejects with that refresh's error, unless newer tokens arrived.
    */
   async settleBeforeSending(): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    else if (this.isExpiring(Date.now())) await this.refresh();
+    const sentWith = this.currentTicket;
+    if (this.inFlight) {
+      await this.unlessReplaced(this.inFlight.promise, sentWith);
+    } else if (this.mustWaitBeforeSending(Date.now())) {
+      this.proactiveGeneration = sentWith.generation;
+      await this.unlessReplaced(this.refresh(), sentWith);
+    }
   }
 
   /**
@@ -216,13 +243,22 @@ export class OAuth2 {
   async recoverFromRejection(sentWith: RequestTicket): Promise<void> {
     if (this.currentTicket.generation !== sentWith.generation) return;
     if (this.inFlight) {
-      await this.inFlight;
+      await this.unlessReplaced(this.inFlight.promise, sentWith);
       return;
     }
     if (this.lastFailure && this.lastFailure.attempt > sentWith.refreshesStarted) {
       throw this.lastFailure.error;
     }
-    await this.refresh();
+    await this.unlessReplaced(this.refresh(), sentWith);
+  }
+
+  /** A failed refresh does not fail a request when newer tokens arrived meanwhile (a late answer). */
+  private async unlessReplaced(flight: Promise<unknown>, sentWith: RequestTicket): Promise<void> {
+    try {
+      await flight;
+    } catch (error) {
+      if (this.currentTicket.generation === sentWith.generation) throw error;
+    }
   }
 
   /** @internal Runs `callback` when this instance is destroyed; returns its unsubscribe. */
@@ -235,22 +271,24 @@ export class OAuth2 {
   adopt(
     params: Pick<OAuth2Params, 'accessToken' | 'refreshToken' | 'expiresAt' | 'refreshHandler'>,
   ): void {
-    this.tokens = this.holdTokens(validateParams(params));
+    this.tokens = this.holdTokens(validateParams(params), null);
     this.refreshHandler = params.refreshHandler ?? this.refreshHandler;
     this.advanceTicket(1, 0);
   }
 
-  private async performRefresh(): Promise<OAuth2RefreshResult> {
-    this.advanceTicket(0, 1);
-    const attempt = this.currentTicket.refreshesStarted;
+  /**
+   * One refresh: the handler is called on a later microtask, so the flight is stored before the
+   * handler runs and a handler that calls `refresh()` joins it. Callers get the outcome within
+   * `refreshTimeoutMs`; the handler's answer is adopted whenever it comes.
+   */
+  private async performRefresh(attempt: number): Promise<OAuth2RefreshResult> {
+    const { generation } = this.currentTicket;
+    const refreshToken = this.tokens.refreshToken;
+    const answer = Promise.resolve()
+      .then(() => this.callRefreshHandler(refreshToken))
+      .then((raw) => this.adoptRefreshResult(raw, { refreshToken, generation, attempt }));
     try {
-      const raw = await this.callRefreshHandler();
-      const result = normalizeRefreshResult(raw, this.tokens.refreshToken, Date.now());
-      this.tokens = this.holdTokens(result);
-      this.advanceTicket(1, 0);
-      this.inFlight = null;
-      emit(this.callbacks, 'onRefresh', copyTokens(result));
-      return copyTokens(result);
+      return await this.withinTimeout(answer);
     } catch (cause) {
       const error = isOAuth2RefreshError(cause)
         ? cause
@@ -260,18 +298,61 @@ export class OAuth2 {
             { cause },
           );
       this.lastFailure = { attempt, error };
-      this.inFlight = null;
+      this.endFlight(attempt);
       emit(this.callbacks, 'onRefreshError', error);
       throw error;
     }
   }
 
-  private holdTokens({
-    accessToken,
-    refreshToken,
-    expiresAt,
-  }: OAuth2RefreshResult): OAuth2RefreshResult {
-    this.refreshDueAt = expiresAt === null ? Infinity : expiresAt.getTime() - this.expirySkewMs;
+  /** Clears the flight before its events fire, so a handler that calls `refresh()` starts anew. */
+  private endFlight(attempt: number): void {
+    if (this.inFlight?.attempt === attempt) this.inFlight = null;
+  }
+
+  private callRefreshHandler(refreshToken: string): unknown {
+    if (this.destroyed) throw destroyedError();
+    if (!this.refreshHandler) {
+      throw new OAuth2RefreshError(
+        'NO_REFRESH_HANDLER',
+        'OAuth2 has no refreshHandler: pass one to OAuth2.initialize({ refreshHandler }), or start inside the platform with App.initializeFrame().',
+      );
+    }
+    return this.refreshHandler({ refreshToken });
+  }
+
+  /**
+   * Takes a handler's answer, in time or late. Tokens are replaced only while the generation
+   * the refresh started from is still current; otherwise newer tokens are already held and are
+   * what the callers get.
+   */
+  private adoptRefreshResult(
+    raw: unknown,
+    basis: { refreshToken: string; generation: number; attempt: number },
+  ): OAuth2RefreshResult {
+    if (this.destroyed) throw destroyedError();
+    const now = Date.now();
+    const { tokens, discarded } = normalizeRefreshResult(raw, basis.refreshToken, now);
+    this.endFlight(basis.attempt);
+    if (this.currentTicket.generation !== basis.generation) return copyTokens(this.tokens);
+    this.tokens = this.holdTokens(tokens, now);
+    this.advanceTicket(1, 0);
+    if (discarded) emit(this.callbacks, 'onExpiryDiscarded', discarded);
+    emit(this.callbacks, 'onRefresh', copyTokens(tokens));
+    return copyTokens(tokens);
+  }
+
+  /**
+   * Holds tokens and schedules their refresh `expirySkewMs` before the expiry. For tokens just
+   * issued (`issuedAt` known) the skew is at most half their lifetime, so a short-lived token is
+   * not due the moment it arrives.
+   */
+  private holdTokens(
+    { accessToken, refreshToken, expiresAt }: OAuth2RefreshResult,
+    issuedAt: number | null,
+  ): OAuth2RefreshResult {
+    const expiry = expiresAt?.getTime() ?? Infinity;
+    const lifetime = issuedAt === null ? Infinity : expiry - issuedAt;
+    this.refreshDueAt = expiry - Math.min(this.expirySkewMs, lifetime / 2);
     return { accessToken, refreshToken, expiresAt };
   }
 
@@ -283,31 +364,24 @@ export class OAuth2 {
     };
   }
 
-  /** Always settles asynchronously, so `refresh()` has stored the flight before it settles. */
-  private callRefreshHandler(): Promise<unknown> {
+  /** Rejects with `REFRESH_TIMEOUT` after `refreshTimeoutMs`, or at once on `destroy()`. */
+  private withinTimeout<T>(answer: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const bounded = new Promise<unknown>((resolve, reject) => {
-      const handler = this.refreshHandler;
-      if (!handler) {
-        throw new OAuth2RefreshError(
-          'NO_REFRESH_HANDLER',
-          'OAuth2 has no refreshHandler: pass one to OAuth2.initialize({ refreshHandler }), or start inside the platform with App.initializeFrame().',
-        );
-      }
+    answer.catch(() => undefined);
+    return new Promise<T>((resolve, reject) => {
       this.abortRefresh = reject;
       timer = setTimeout(
         () =>
           reject(
             new OAuth2RefreshError(
               'REFRESH_TIMEOUT',
-              `The token refresh did not settle within ${this.refreshTimeoutMs} ms (refreshTimeoutMs); the previous tokens are kept.`,
+              `The token refresh did not settle within ${this.refreshTimeoutMs} ms (refreshTimeoutMs); the previous tokens are kept, and tokens that still arrive will be adopted.`,
             ),
           ),
         this.refreshTimeoutMs,
       );
-      Promise.resolve(handler({ refreshToken: this.tokens.refreshToken })).then(resolve, reject);
-    });
-    return bounded.finally(() => {
+      answer.then(resolve, reject);
+    }).finally(() => {
       clearTimeout(timer);
       this.abortRefresh = null;
     });

@@ -1,5 +1,5 @@
 import { OAuth2RefreshError } from './errors';
-import { parseExpiry, type ExpiryInput } from './expiry';
+import { parseExpiry, parseLifetimeSeconds, type ExpiryInput } from './expiry';
 
 /** The tokens a refresh produced. */
 export interface OAuth2RefreshResult {
@@ -12,17 +12,18 @@ export interface OAuth2RefreshResult {
 /**
  * What a {@link OAuth2RefreshHandler} may resolve to: camelCase or the platform's snake_case.
  * `refreshToken` may be left out when the issuer does not rotate it; the current one is kept.
- * `expiresIn` / `expires_in` (seconds from now) is read when no absolute expiry is given.
+ * `expiresIn` / `expires_in` (seconds from now, a number or a string of digits) is read when no
+ * absolute expiry is given.
  */
 export interface OAuth2RefreshResultLike {
   accessToken?: string;
   refreshToken?: string;
   expiresAt?: ExpiryInput | null;
-  expiresIn?: number;
+  expiresIn?: number | string;
   access_token?: string;
   refresh_token?: string;
   expires_at?: ExpiryInput | null;
-  expires_in?: number;
+  expires_in?: number | string;
 }
 
 /**
@@ -41,15 +42,32 @@ function invalid(reason: string): OAuth2RefreshError {
   );
 }
 
+/** Why an absolute expiry that came with fresh tokens was set aside; see the `onExpiryDiscarded` event. */
+export interface ExpiryDiscarded {
+  /** The expiry as the refresh result gave it. */
+  expiresAt: Date;
+  /** This device's clock when the tokens arrived. */
+  receivedAt: Date;
+  /** `'past'`: already expired by this clock; `'too-far'`: more than a year ahead. */
+  reason: 'past' | 'too-far';
+}
+
+/** An access token valid for longer than this is taken for a misread clock or time zone. */
+const longestPlausibleLifetimeMs = 366 * 24 * 3_600_000;
+
 /**
  * Checks a refresh handler's result and turns it into an {@link OAuth2RefreshResult}.
  * Throws {@link OAuth2RefreshError} when it cannot be used; values never appear in messages.
+ *
+ * Fresh tokens are never thrown away because of this device's clock: an absolute expiry that
+ * is already past (or absurdly far ahead) by it is treated as unknown, so the server's 401 says
+ * when the token is done, and the expiry is returned in `discarded` to be reported.
  */
 export function normalizeRefreshResult(
   raw: unknown,
   currentRefreshToken: string,
   now: number,
-): OAuth2RefreshResult {
+): { tokens: OAuth2RefreshResult; discarded: ExpiryDiscarded | null } {
   if (typeof raw !== 'object' || raw === null) throw invalid(`a ${typeOf(raw)}`);
   const result = raw as OAuth2RefreshResultLike;
   const accessToken = result.accessToken ?? result.access_token;
@@ -60,13 +78,19 @@ export function normalizeRefreshResult(
   if (typeof refreshToken !== 'string') throw invalid('a refresh token that is not a string');
 
   const expiresAt = readExpiry(result, now);
-  if (expiresAt !== null && expiresAt.getTime() <= now) {
-    throw new OAuth2RefreshError(
-      'EXPIRED_REFRESH_RESULT',
-      `The refresh handler returned a token that expired at ${expiresAt.toISOString()}, before now by this device's clock; check the expiry it returns and the device clock.`,
-    );
-  }
-  return { accessToken, refreshToken, expiresAt };
+  const reason =
+    expiresAt === null
+      ? null
+      : expiresAt.getTime() <= now
+        ? 'past'
+        : expiresAt.getTime() - now > longestPlausibleLifetimeMs
+          ? 'too-far'
+          : null;
+  if (reason === null) return { tokens: { accessToken, refreshToken, expiresAt }, discarded: null };
+  return {
+    tokens: { accessToken, refreshToken, expiresAt: null },
+    discarded: { expiresAt: expiresAt as Date, receivedAt: new Date(now), reason },
+  };
 }
 
 function readExpiry(result: OAuth2RefreshResultLike, now: number): Date | null {
@@ -76,11 +100,10 @@ function readExpiry(result: OAuth2RefreshResultLike, now: number): Date | null {
     if (typeof parsed === 'string') throw invalid(`an expiry that cannot be read: ${parsed}`);
     return parsed;
   }
-  const seconds = result.expiresIn ?? result.expires_in;
-  if (seconds === undefined) return null;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
-    throw invalid('an expires_in that is not a number of seconds');
-  }
+  const lifetime = result.expiresIn ?? result.expires_in;
+  if (lifetime === undefined || lifetime === null) return null;
+  const seconds = parseLifetimeSeconds(lifetime);
+  if (seconds === undefined) throw invalid('an expires_in that is not a number of seconds');
   return new Date(now + seconds * 1000);
 }
 
