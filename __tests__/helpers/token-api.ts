@@ -15,6 +15,15 @@ export interface TokenApiCounters {
   unauthorizedDuringRefresh: number;
 }
 
+/** One `/api/…` request as the server received it. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
 export interface TokenApiOptions {
   /** Delay of every `/api/…` answer, so that requests overlap as in real life. @default 5 */
   apiLatencyMs?: number;
@@ -40,6 +49,10 @@ export class TokenApi {
   private readonly held: ServerResponse[] = [];
   /** The last 100 requests, newest first, for the playground's log. */
   readonly recent: string[] = [];
+  /** Every `/api/…` request as it arrived (the first 1,000), for tests of what went on the wire. */
+  readonly received: ReceivedRequest[] = [];
+  /** Statuses to answer authorized requests with, by path, each once, before answering 200. */
+  private readonly forcedStatuses = new Map<string, number[]>();
   private readonly rejectedPaths = new Set<string>();
   private hitWaiters: { hits: number; resolve: () => void }[] = [];
   private generation = 0;
@@ -90,6 +103,16 @@ export class TokenApi {
     return new Promise((resolve) => this.hitWaiters.push({ hits, resolve }));
   }
 
+  /** Answers the next authorized requests to `path` with these statuses, one each, then 200. */
+  answerNext(path: string, ...statuses: number[]): void {
+    this.forcedStatuses.set(path, [...(this.forcedStatuses.get(path) ?? []), ...statuses]);
+  }
+
+  /** Changes the delay of the token endpoint's answers from now on. */
+  setRefreshLatency(ms: number): void {
+    this.options.refreshLatencyMs = ms;
+  }
+
   /** Sets every counter back to zero. */
   resetCounters(): void {
     Object.assign(this.counters, emptyCounters());
@@ -114,7 +137,8 @@ export class TokenApi {
     const isToken = request.method === 'POST' && request.url === '/oauth/token';
     const isApi = request.url?.startsWith('/api/') ?? false;
     if (!isToken && !isApi) return false;
-    const body = await readBody(request);
+    const bytes = await readBody(request);
+    const body = bytes.toString('utf8');
     if (isToken) {
       this.counters.refreshes += 1;
       if (this.holdRefresh) {
@@ -146,6 +170,15 @@ export class TokenApi {
       waiter.resolve();
       return false;
     });
+    if (this.received.length < 1000) {
+      this.received.push({
+        method: request.method ?? '',
+        path: request.url ?? '',
+        authorization: request.headers.authorization,
+        contentType: request.headers['content-type'],
+        body: bytes,
+      });
+    }
     const authorized =
       !this.rejectEveryToken && request.headers.authorization === `Bearer ${this.accessToken}`;
     await delay(this.options.apiLatencyMs);
@@ -160,8 +193,13 @@ export class TokenApi {
       send(response, 401, { error: 'invalid_token' });
       return true;
     }
+    const forced = this.forcedStatuses.get(path)?.shift();
+    if (forced !== undefined) {
+      send(response, forced, { error: 'forced' });
+      return true;
+    }
     this.counters.succeeded += 1;
-    send(response, 200, { path: request.url });
+    send(response, 200, { path: request.url, bytes: bytes.length });
     return true;
   }
 }
@@ -175,10 +213,10 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of request) body += chunk;
-  return body;
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function delay(ms: number): Promise<void> {
