@@ -104,6 +104,58 @@ describeInBrowser('the frame path in headless Chromium, across two origins', () 
     ).toBe(1);
   });
 
+  it('on the xhr adapter, every kind of body survives a 401 byte for byte, interceptors see each request once', async () => {
+    const app = await openMiniApp();
+    await app.evaluate(async () => {
+      const frame = (await (window as never as { miniapp: { ready: Promise<unknown> } }).miniapp
+        .ready) as {
+        rest: { axios: { interceptors: { response: { use(f: (v: unknown) => unknown): void } } } };
+      };
+      const counted = window as never as { seen: number };
+      counted.seen = 0;
+      frame.rest.axios.interceptors.response.use((response) => {
+        counted.seen += 1;
+        return response;
+      });
+    });
+    const kinds = ['json', 'stringified', 'params', 'blob', 'form'];
+    for (const kind of kinds) {
+      playground.api.expireAccessToken();
+      const status = await app.evaluate(async (kind) => {
+        const frame = (await (window as never as { miniapp: { ready: Promise<unknown> } }).miniapp
+          .ready) as {
+          rest: { axios: { post(u: string, d: unknown, c?: object): Promise<{ status: number }> } };
+        };
+        const form = new FormData();
+        form.append('field', 'value');
+        const bodies: Record<string, [unknown, object?]> = {
+          json: [{ text: 'say "hi"' }],
+          stringified: [{ a: 1 }, { transformRequest: [(data: unknown) => JSON.stringify(data)] }],
+          params: [new URLSearchParams({ q: 'a b' })],
+          blob: [new Blob(['blob bytes'])],
+          form: [form],
+        };
+        const [body, config] = bodies[kind];
+        return (await frame.rest.axios.post(`/${kind}`, body, { adapter: 'xhr', ...config }))
+          .status;
+      }, kind);
+      expect(status).toBe(200);
+    }
+    expect(await app.evaluate(() => (window as never as { seen: number }).seen)).toBe(kinds.length);
+    expect(playground.api.counters.refreshes).toBe(kinds.length);
+    const sent = (kind: string) =>
+      playground.api.received
+        .filter((request) => request.path === `/api/v1/${kind}`)
+        .map((request) => request.body.toString());
+    expect(sent('json')).toEqual(Array(2).fill('{"text":"say \\"hi\\""}'));
+    expect(sent('stringified')).toEqual(Array(2).fill('{"a":1}'));
+    expect(sent('params')).toEqual(Array(2).fill('q=a+b'));
+    expect(sent('blob')).toEqual(Array(2).fill('blob bytes'));
+    const forms = sent('form');
+    expect(forms).toHaveLength(2);
+    for (const form of forms) expect(form).toContain('name="field"\r\n\r\nvalue');
+  });
+
   it('the platform refusing the refresh: every call fails with OAuth2RefreshError', async () => {
     const app = await openMiniApp();
     playground.api.expireAccessToken();
