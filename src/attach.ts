@@ -103,20 +103,34 @@ export function attachOAuth2(
 
   // The interceptor only routes the request through `send`; the adapter it stands in for is put
   // back on the config as soon as `send` runs, so nothing of ours stays on it.
+  const standIns = new WeakMap<object, StandIn>();
+  const standInsByName = new Map<string | undefined, StandIn>();
+  const standInFor = (original: InternalAxiosRequestConfig['adapter']): StandIn => {
+    const cached =
+      typeof original === 'object' || typeof original === 'function'
+        ? standIns.get(original)
+        : standInsByName.get(original);
+    if (cached) return cached;
+    const standIn: StandIn = (config) => {
+      config.adapter = original;
+      const adapter =
+        typeof original === 'function'
+          ? original
+          : axios.getAdapter(original ?? axios.defaults.adapter, config);
+      return attached ? send(config, adapter) : adapter(config);
+    };
+    standIn[standsInFor] = original;
+    if (typeof original === 'object' || typeof original === 'function') {
+      standIns.set(original, standIn);
+    } else {
+      standInsByName.set(original, standIn);
+    }
+    return standIn;
+  };
   const route = instance.interceptors.request.use(
     (config) => {
       const original = originalAdapter(config.adapter);
-      if (config.skipOAuth2 === true) {
-        config.adapter = original;
-        return config;
-      }
-      const standIn: StandIn = (sent) => {
-        sent.adapter = original;
-        const adapter = axios.getAdapter(original ?? axios.defaults.adapter, sent);
-        return attached ? send(sent, adapter) : adapter(sent);
-      };
-      standIn[standsInFor] = original;
-      config.adapter = standIn;
+      config.adapter = config.skipOAuth2 === true ? original : standInFor(original);
       return config;
     },
     undefined,
@@ -126,31 +140,33 @@ export function attachOAuth2(
   /** Sends the request with the token, and handles its rejection: what happens on a 401. */
   function send(config: InternalAxiosRequestConfig, adapter: AxiosAdapter): Promise<AxiosResponse> {
     if (!mayCarryToken(config) || setByCaller(config)) return adapter(config);
-    const deadline = new RequestDeadline(config);
+    const startedAt = Date.now();
     const body = prepareBody(config.data);
+    let deadline: RequestDeadline | undefined;
+    const bounded = <T>(wait: Promise<T>) =>
+      (deadline ??= new RequestDeadline(config, startedAt)).bound(wait);
     const ready = (): Promise<void> | undefined =>
-      oauth2.mustWaitBeforeSending(Date.now())
-        ? deadline.bound(oauth2.settleBeforeSending())
-        : undefined;
-    const attempt = (): Promise<AxiosResponse> => {
+      oauth2.mustWaitBeforeSending(Date.now()) ? bounded(oauth2.settleBeforeSending()) : undefined;
+    const attempt = (isReplay: boolean): Promise<AxiosResponse> => {
       const ticket = oauth2.ticket;
-      return adapter(withToken(config, body, deadline)).then(
-        (response) => handBack(response, config),
-        (error: unknown) => recover(handBack(error, config), ticket),
+      const sent = withToken(config, body, deadline);
+      return adapter(sent).then(
+        (response) => handBack(response, config, sent),
+        (error: unknown) => {
+          handBack(error, config, sent);
+          return isReplay ? Promise.reject(error) : recover(error, ticket);
+        },
       );
     };
     const recover = async (error: unknown, ticket: RequestTicket): Promise<AxiosResponse> => {
       if (!attached || !isAxiosError(error) || !shouldRefresh(error)) throw error;
-      await deadline.bound(oauth2.recoverFromRejection(ticket));
+      await bounded(oauth2.recoverFromRejection(ticket));
       await ready();
       if (!attached) throw error;
       if (!body.replayable) throw notReplayable(error);
-      return adapter(withToken(config, body, deadline)).then(
-        (response) => handBack(response, config),
-        (replayError: unknown) => Promise.reject(handBack(replayError, config)),
-      );
+      return attempt(true);
     };
-    return ready()?.then(attempt) ?? attempt();
+    return ready()?.then(() => attempt(false)) ?? attempt(false);
   }
 
   /** Whether `config` carries an `Authorization` header that is not the instance's default. */
@@ -160,22 +176,30 @@ export function attachOAuth2(
     return !defaultAuthorizations(instance, config.method).includes(value);
   }
 
-  /** The config the adapter gets: the caller's, with copied headers, the token and what remains of the timeout. */
+  /**
+   * The config the adapter gets: the caller's own, with the token and the prepared body, as any
+   * auth interceptor would; a copy only when a wait has shortened the timeout, so that the
+   * caller's config keeps its own.
+   */
   function withToken(
     config: InternalAxiosRequestConfig,
     body: PreparedBody,
-    deadline: RequestDeadline,
+    deadline: RequestDeadline | undefined,
   ): InternalAxiosRequestConfig {
-    const headers = new AxiosHeaders(config.headers);
-    if (body.headers) headers.set(body.headers);
-    if (oauth2.accessToken) headers.set('Authorization', `Bearer ${oauth2.accessToken}`);
-    else headers.delete('Authorization');
-    const sent = { ...config, headers, data: body.data };
-    if (config.timeout) {
-      sent.timeout = deadline.remainingTimeout();
-      sent.timeoutErrorMessage =
-        config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
-    }
+    const sent =
+      deadline && config.timeout
+        ? {
+            ...config,
+            headers: new AxiosHeaders(config.headers),
+            timeout: deadline.remainingTimeout(),
+            timeoutErrorMessage:
+              config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`,
+          }
+        : config;
+    sent.data = body.data;
+    if (body.headers) sent.headers.set(body.headers);
+    if (oauth2.accessToken) sent.headers.set('Authorization', `Bearer ${oauth2.accessToken}`);
+    else sent.headers.delete('Authorization');
     return sent;
   }
 
@@ -200,11 +224,17 @@ function originalAdapter(
 }
 
 /**
- * Puts the caller's own config back on what the adapter returned, so that `error.config` and
- * `response.config` can be sent again as a fresh request and never hold the token.
+ * Takes the token off the caller's config again, and puts that config on what the adapter
+ * returned in place of a copy, so that `error.config` and `response.config` hold no token and can
+ * be sent again as a fresh request.
  */
-function handBack<T>(outcome: T, config: InternalAxiosRequestConfig): T {
-  if (typeof outcome !== 'object' || outcome === null) return outcome;
+function handBack<T>(
+  outcome: T,
+  config: InternalAxiosRequestConfig,
+  sent: InternalAxiosRequestConfig,
+): T {
+  config.headers.delete('Authorization');
+  if (sent === config || typeof outcome !== 'object' || outcome === null) return outcome;
   const withConfig = outcome as { config?: unknown; response?: { config?: unknown } };
   if ('config' in withConfig) withConfig.config = config;
   if (withConfig.response && 'config' in withConfig.response) withConfig.response.config = config;

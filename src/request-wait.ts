@@ -8,9 +8,13 @@ import { AxiosError, CanceledError, type Cancel, type InternalAxiosRequestConfig
 export class RequestDeadline {
   private readonly deadline: number;
 
-  constructor(private readonly config: InternalAxiosRequestConfig) {
+  /** @param startedAt - when the request reached the adapter, epoch ms */
+  constructor(
+    private readonly config: InternalAxiosRequestConfig,
+    startedAt: number,
+  ) {
     const timeout = config.timeout ?? 0;
-    this.deadline = timeout > 0 ? Date.now() + timeout : Infinity;
+    this.deadline = timeout > 0 ? startedAt + timeout : Infinity;
   }
 
   /** The timeout to give the adapter now: what remains, at least 1 ms, or 0 for none. */
