@@ -252,7 +252,10 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
       server.holdRefresh = true;
       const patient = failureOf(api.get('/patient'));
       const hurried = await failureOf(api.get('/hurried', { timeout: 300 }));
-      expect(hurried).toMatchObject({ code: 'ECONNABORTED', message: 'timeout of 300ms exceeded' });
+      expect(hurried).toMatchObject({
+        code: adapter === 'fetch' ? 'ETIMEDOUT' : 'ECONNABORTED',
+        message: 'timeout of 300ms exceeded',
+      });
       expect(oauth2.isRefreshing).toBe(true);
       const clarified = await failureOf(
         api.get('/clarified', { timeout: 50, transitional: { clarifyTimeoutError: true } }),
@@ -296,6 +299,88 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
       attachOAuth2(api);
       await expect(api.get('/x')).resolves.toMatchObject({ status: 200 });
       expect(server.received[0].authorization).toBe(`Bearer ${oauth2.accessToken}`);
+    });
+  });
+
+  describe('found by trying to break it', () => {
+    it('an app that keeps a default Authorization in sync: re-sending error.config and axios-retry still work', async () => {
+      const { oauth2, api } = setup();
+      api.defaults.headers.common.Authorization = `Bearer ${oauth2.accessToken}`;
+      oauth2.events = {
+        onRefresh: (tokens) => {
+          api.defaults.headers.common.Authorization = `Bearer ${tokens.accessToken}`;
+        },
+      };
+      attachOAuth2(api);
+      axiosRetry(api, {
+        retries: 2,
+        retryDelay: () => 0,
+        retryCondition: (error) => error.response?.status === 503,
+      });
+      server.expireAccessToken();
+      server.answerNext('/api/v1/x', 500);
+      const error = await failureOf(api.get('/x'));
+      expect(error.response?.status).toBe(500);
+      await expect(api.request(error.config ?? {})).resolves.toMatchObject({ status: 200 });
+      server.expireAccessToken();
+      server.answerNext('/api/v1/y', 503);
+      await expect(api.get('/y')).resolves.toMatchObject({ status: 200 });
+      expect(server.counters.refreshes).toBe(2);
+    });
+
+    it('validateStatus that accepts every status: a 401 still refreshes and replays', async () => {
+      const { api } = setup();
+      api.defaults.validateStatus = () => true;
+      attachOAuth2(api);
+      server.expireAccessToken();
+      const statuses: number[] = [];
+      for (let request = 0; request < 3; request += 1) statuses.push((await api.get('/x')).status);
+      expect(statuses).toEqual([200, 200, 200]);
+      expect(server.counters.refreshes).toBe(1);
+    });
+
+    it('validateStatus that accepts 401, on a 401 that says insufficient_scope: the response as is', async () => {
+      const { api } = setup();
+      api.defaults.validateStatus = () => true;
+      attachOAuth2(api, { shouldRefresh: () => false });
+      server.expireAccessToken();
+      await expect(api.get('/x')).resolves.toMatchObject({ status: 401 });
+      expect(server.counters.refreshes).toBe(0);
+    });
+
+    it('a failed refresh ahead of the expiry lets the request go out; the server accepts the token', async () => {
+      const { api } = setup({
+        expiresAt: new Date(Date.now() - 1000),
+        refreshHandler: async () => {
+          throw new Error('network blip');
+        },
+      });
+      attachOAuth2(api);
+      await expect(api.get('/x')).resolves.toMatchObject({ status: 200 });
+      expect(server.counters.apiHits).toBe(1);
+    });
+
+    it('a request aborted before it is sent: error.config holds nothing of ours', async () => {
+      const { api } = setup();
+      const instanceAdapter = api.defaults.adapter;
+      attachOAuth2(api);
+      const error = await failureOf(api.post('/x', {}, { signal: AbortSignal.abort() }));
+      expect(isCancel(error)).toBe(true);
+      expect(error.config?.adapter).toBe(instanceAdapter);
+      expect(server.counters.apiHits).toBe(0);
+    });
+
+    it('a timeout while waiting for the refresh has the code axios uses on this adapter', async () => {
+      const { api } = setup();
+      attachOAuth2(api);
+      server.setRefreshLatency(500);
+      const onTheWire = await failureOf(
+        axios.create({ adapter }).post(`${server.origin}/oauth/token`, {}, { timeout: 50 }),
+      );
+      server.expireAccessToken();
+      const waiting = await failureOf(api.get('/x', { timeout: 100 }));
+      expect(waiting.code).toBe(onTheWire.code);
+      expect(waiting.message).toBe('timeout of 100ms exceeded');
     });
   });
 

@@ -2,7 +2,7 @@
  * Named faults not covered elsewhere; docs/reliability.md lists every fault with its test.
  */
 import axios, { AxiosError, isCancel } from 'axios';
-import { OAuth2, OAuth2RefreshError, attachOAuth2 } from '../src';
+import { OAuth2, attachOAuth2 } from '../src';
 import {
   countingRefreshHandler,
   deferred,
@@ -223,6 +223,60 @@ describe('fault matrix', () => {
     expect(onRefresh).toHaveBeenCalledTimes(1);
   });
 
+  it('a refresh started while a timed-out one still awaits its answer does not spend the refresh token twice', async () => {
+    jest.useFakeTimers();
+    let issued = 'refresh-0';
+    const spent: string[] = [];
+    const oauth2 = OAuth2.initialize({
+      accessToken: 'access-0',
+      refreshToken: 'refresh-0',
+      refreshTimeoutMs: 100,
+      refreshHandler: async ({ refreshToken }) => {
+        spent.push(refreshToken);
+        const call = spent.length;
+        if (refreshToken !== issued) throw new Error('invalid_grant');
+        issued = `refresh-${call}`;
+        await new Promise((resolve) => setTimeout(resolve, call === 1 ? 150 : 5));
+        return { access_token: `access-${call}`, refresh_token: issued };
+      },
+    });
+    const first = oauth2.refresh().catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(await first).toMatchObject({ code: 'REFRESH_TIMEOUT' });
+    const second = oauth2.refresh();
+    await jest.advanceTimersByTimeAsync(60);
+    await expect(second).resolves.toMatchObject({ accessToken: 'access-1' });
+    expect(spent).toEqual(['refresh-0']);
+    expect(oauth2.refreshToken).toBe('refresh-1');
+    const third = oauth2.refresh();
+    await jest.advanceTimersByTimeAsync(10);
+    await expect(third).resolves.toMatchObject({ accessToken: 'access-2' });
+    expect(spent).toEqual(['refresh-0', 'refresh-1']);
+  });
+
+  it('an answer that never comes is awaited for one more refreshTimeoutMs only, then the handler is called again', async () => {
+    jest.useFakeTimers();
+    let calls = 0;
+    const oauth2 = OAuth2.initialize({
+      refreshTimeoutMs: 100,
+      refreshHandler: () => {
+        calls += 1;
+        return calls === 1
+          ? new Promise<never>(() => undefined)
+          : Promise.resolve({ accessToken: `access-${calls}` });
+      },
+    });
+    const first = oauth2.refresh().catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(await first).toMatchObject({ code: 'REFRESH_TIMEOUT' });
+    const joined = oauth2.refresh().catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(await joined).toMatchObject({ code: 'REFRESH_TIMEOUT' });
+    expect(calls).toBe(1);
+    await expect(oauth2.refresh()).resolves.toMatchObject({ accessToken: 'access-2' });
+    expect(calls).toBe(2);
+  });
+
   it('a storm whose onRefresh handler throws still replays every request', async () => {
     jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const refresh = countingRefreshHandler();
@@ -244,18 +298,20 @@ describe('fault matrix', () => {
     jest.restoreAllMocks();
   });
 
-  it('a refresh that fails with requests still waiting to be sent rejects them too', async () => {
+  it('a refresh ahead of the expiry that fails lets the waiting requests go out; their 401s share one refresh', async () => {
     const refresh = countingRefreshHandler({ gated: true });
     OAuth2.initialize({ ...staleTokenParams(refresh.handler), expiresAt: Date.now() - 1 });
-    const api = mockedApi('token-1');
+    const api = mockedApi('token-2');
     attachOAuth2(api.instance);
     const requests = Array.from({ length: 10 }, () => api.instance.get('/x'));
     await until(() => refresh.calls === 1);
-    refresh.fail(new Error('refused'));
-    const outcomes = await Promise.allSettled(requests);
-    expect(
-      outcomes.every((o) => o.status === 'rejected' && o.reason instanceof OAuth2RefreshError),
-    ).toBe(true);
     expect(api.seen).toEqual([]);
+    refresh.fail(new Error('network blip'));
+    await until(() => refresh.calls === 2);
+    refresh.release();
+    const outcomes = await Promise.allSettled(requests);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    expect(api.seen).toEqual([...Array(10).fill('token-0'), ...Array(10).fill('token-2')]);
+    expect(refresh.calls).toBe(2);
   });
 });

@@ -23,21 +23,6 @@ describe('refresh result messages', () => {
       { accessToken: 'a', refreshToken: 3 },
       /refresh token that is not a string/,
     ],
-    [
-      'a bad expiry',
-      { accessToken: 'a', expiresAt: 'soon' },
-      /expiry that cannot be read: it is not ISO 8601/,
-    ],
-    [
-      'a bad expires_in',
-      { accessToken: 'a', expires_in: Infinity },
-      /expires_in that is not a number of seconds/,
-    ],
-    [
-      'an expiry with a field out of range',
-      { accessToken: 'a', expiresAt: '2026-01-01 23:60:00' },
-      /expiry that cannot be read: one of its fields is out of range/,
-    ],
   ])('for %s', (_label, raw, message) => {
     expect(() => normalizeRefreshResult(raw, 'r0', now)).toThrow(message);
   });

@@ -54,6 +54,7 @@ describe('OAuth2 params', () => {
       '2026-04-01T10:15:20.123Z',
     ],
     ['a leap day', '2028-02-29 00:00:00', '2028-02-29T00:00:00.000Z'],
+    ['a year below 100, kept as written', '0099-01-01T00:00:00Z', '0099-01-01T00:00:00.000Z'],
     ['surrounding spaces', ' 2026-04-01 10:15:20 ', '2026-04-01T10:15:20.000Z'],
   ])('reads expiresAt given as %s', (_label, expiresAt, iso) => {
     expect(new OAuth2({ expiresAt }).expiresAt?.toISOString()).toBe(iso);
@@ -74,6 +75,7 @@ describe('OAuth2 params', () => {
   it.each([
     ['garbage', 'soon', /cannot be read/],
     ['a date that does not exist', '2026-02-30 10:00:00', /calendar/],
+    ['February 29 of a common year', '2026-02-29 10:00:00', /calendar/],
     ['an invalid Date', new Date('x'), /invalid Date/],
     ['epoch seconds', 1_775_038_520, /seconds/],
     ['Infinity', Infinity, /finite/],

@@ -1,5 +1,6 @@
 import { createPlatformHost } from '../src/platform';
 import { createRequest, type BridgeResponse } from '../src/protocol';
+import { normalizeRefreshResult } from '../src/tokens';
 import { sampleContext } from './helpers/context';
 import { connectedWindows } from './helpers/fake-windows';
 import { until } from './helpers/setup';
@@ -56,6 +57,30 @@ describe('createPlatformHost', () => {
     jest.useRealTimers();
   });
 
+  it.each<[string, object, string]>([
+    ["expires_in: '60', a string of digits", { expires_in: '60' }, '2026-04-01 10:16:20'],
+    ['expires_in: 60', { expires_in: 60 }, '2026-04-01 10:16:20'],
+    ['expires_in: -5, which no side reads', { expires_in: -5 }, ''],
+    ['expires_in: 1e20, beyond any Date', { expires_in: 1e20 }, ''],
+    ['an unreadable expires_at: tokens kept, expiry unknown', { expires_at: 'soon' }, ''],
+  ])('reads %s exactly as the mini-app SDK does', async (_label, expiry, expiresAt) => {
+    const now = Date.parse('2026-04-01T10:15:20Z');
+    jest.useFakeTimers({ now, doNotFake: ['setImmediate'] });
+    const result = { access_token: 'access-1', refresh_token: 'refresh-1', ...expiry };
+    const { deliverToPlatform, answers, host } = startHost(jest.fn(async () => result));
+    deliverToPlatform(createRequest('id-e', 'refresh', { refresh_token: 'refresh-0' }));
+    await until(() => answers().length === 1);
+    host.destroy();
+    jest.useRealTimers();
+    expect(answers()[0]).toMatchObject({
+      ok: true,
+      result: { access_token: 'access-1', refresh_token: 'refresh-1', expires_at: expiresAt },
+    });
+    const sdk = normalizeRefreshResult(result, 'refresh-0', now).tokens.expiresAt;
+    const sdkReading = sdk ? sdk.toISOString().replace('T', ' ').slice(0, 19) : '';
+    expect(sdkReading).toBe(expiresAt);
+  });
+
   it.each([
     ['a Date', new Date('2026-04-01T10:15:20Z')],
     ['an ISO string', '2026-04-01T13:15:20+03:00'],
@@ -83,11 +108,6 @@ describe('createPlatformHost', () => {
     [
       'a result without access token',
       async () => ({ refresh_token: 'r' }),
-      'invalid_refresh_result',
-    ],
-    [
-      'a result with an unreadable expiry',
-      async () => ({ access_token: 'a', expires_at: 'soon' }),
       'invalid_refresh_result',
     ],
   ])('answers %s with an error response', async (_label, refresh, code) => {

@@ -182,6 +182,10 @@ async function run(schedule: Schedule): Promise<void> {
   /** A handler call whose flight has not ended: by its answer, its timeout or destroy(). */
   let flightOpen = false;
   let supersededFlights = 0;
+  /** Flights that waited for a timed-out call's answer instead of calling the handler again. */
+  let joinedFlightErrors = 0;
+  /** Handler calls still unanswered when their flight timed out. */
+  let answersOutlivingTheirFlight = 0;
   /** Tokens whose refresh answered only after refreshTimeoutMs: adopted late, outside the flight. */
   const lateTokens = new Set<string>();
   /** Tokens held when a refresh failed: one proactive refresh each, then the server's 401 decides. */
@@ -214,6 +218,9 @@ async function run(schedule: Schedule): Promise<void> {
         latencyMs: 10,
         lifetimeSeconds: 600,
       };
+      if (outcome.kind === 'hang' || outcome.latencyMs >= refreshTimeoutMs) {
+        answersOutlivingTheirFlight += 1;
+      }
       if (outcome.kind === 'hang') return new Promise<OAuth2RefreshResultLike>(() => undefined);
       if (outcome.kind === 'ok' && outcome.latencyMs >= refreshTimeoutMs) {
         lateTokens.add(`token-${call}`);
@@ -251,6 +258,11 @@ async function run(schedule: Schedule): Promise<void> {
         refreshedTokens.push(data.accessToken);
       },
       onRefreshError: () => {
+        if (!flightOpen) {
+          joinedFlightErrors += 1;
+          heldWhenRefreshFailed.add(oauth2.accessToken);
+          return;
+        }
         onRefreshErrorCalls += 1;
         failedRefreshes += 1;
         heldWhenRefreshFailed.add(oauth2.accessToken);
@@ -413,6 +425,10 @@ async function run(schedule: Schedule): Promise<void> {
     onRefreshCalls + onRefreshErrorCalls + destroyedDuringFlight + supersededFlights ===
       handlerCalls,
     `events do not match refreshes: ${onRefreshCalls} onRefresh in flight, ${onRefreshErrorCalls} onRefreshError, ${destroyedDuringFlight} cut by destroy(), ${supersededFlights} superseded, ${handlerCalls} handler calls`,
+  );
+  expect(
+    joinedFlightErrors <= answersOutlivingTheirFlight,
+    `${joinedFlightErrors} flights ended without a handler call, but only ${answersOutlivingTheirFlight} answers outlived their flight`,
   );
   expect(
     new Set(refreshedTokens).size === refreshedTokens.length &&

@@ -2,7 +2,7 @@
  * Security properties: where messages go, what is accepted, and that tokens never leak into
  * this library's error messages.
  */
-import axios from 'axios';
+import axios, { AxiosError } from 'axios';
 import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,24 +143,14 @@ describe('tokens never appear in error messages', () => {
           () => new OAuth2({ accessToken: access, refreshToken: refresh, expiresAt: access }),
           () => new OAuth2({ accessToken: access, refreshToken: refresh, refreshTimeoutMs: -1 }),
           () =>
-            normalizeRefreshResult(
-              { access_token: fresh, expires_at: access },
-              refresh,
-              Date.now(),
-            ),
-          () =>
-            normalizeRefreshResult(
-              { access_token: fresh, expires_at: '2026-02-30 00:00:00' },
-              refresh,
-              Date.now(),
-            ),
+            normalizeRefreshResult({ access_token: fresh, refresh_token: 7 }, refresh, Date.now()),
           () => normalizeRefreshResult({ refresh_token: fresh }, refresh, Date.now()),
           () => new OAuth2({ accessToken: access, refreshToken: refresh }).refresh(),
           () =>
             new OAuth2({
               accessToken: access,
               refreshToken: refresh,
-              refreshHandler: async () => ({ accessToken: fresh, expiresIn: 'x' as never }),
+              refreshHandler: async () => ({ accessToken: 7 as never, refreshToken: fresh }),
             }).refresh(),
           () =>
             new OAuth2({
@@ -177,7 +167,22 @@ describe('tokens never appear in error messages', () => {
             });
             const instance = axios.create({
               baseURL: 'https://example.aspro.cloud',
-              adapter: async () => Promise.reject(new Error('unreachable')),
+              adapter: async (config) =>
+                Promise.reject(
+                  new AxiosError(
+                    '401',
+                    'ERR_BAD_REQUEST',
+                    config,
+                    {},
+                    {
+                      status: 401,
+                      statusText: '',
+                      headers: {},
+                      config,
+                      data: {},
+                    },
+                  ),
+                ),
             });
             attachOAuth2(instance, { oauth2 });
             try {

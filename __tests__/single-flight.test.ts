@@ -172,21 +172,6 @@ describe('refresh(): failures', () => {
       async () => ({ accessToken: 'a', refreshToken: 7 }),
       'INVALID_REFRESH_RESULT',
     ],
-    [
-      'resolves to an unreadable expiry',
-      async () => ({ accessToken: 'a', expiresAt: 'later' }),
-      'INVALID_REFRESH_RESULT',
-    ],
-    [
-      'resolves to a non-numeric expires_in',
-      async () => ({ accessToken: 'a', expires_in: 'sixty' }),
-      'INVALID_REFRESH_RESULT',
-    ],
-    [
-      'resolves to an expiry with a field out of range',
-      async () => ({ accessToken: 'a', expiresAt: '2026-01-01 10:61:00' }),
-      'INVALID_REFRESH_RESULT',
-    ],
   ])(
     'fails with OAuth2RefreshError and keeps the old tokens when the handler %s',
     async (_label, handler, code) => {
@@ -245,10 +230,63 @@ describe('refresh(): failures', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it.each<[string, OAuth2RefreshResultLike, string]>([
+    [
+      'an unreadable expiry',
+      { accessToken: 'a', refreshToken: 'r', expiresAt: 'later' },
+      'unreadable',
+    ],
+    [
+      'a non-numeric expires_in',
+      { accessToken: 'a', refreshToken: 'r', expires_in: 'sixty' },
+      'unreadable',
+    ],
+    [
+      'a field out of range',
+      { accessToken: 'a', refreshToken: 'r', expiresAt: '2026-01-01 10:61:00' },
+      'unreadable',
+    ],
+    [
+      'epoch seconds',
+      { accessToken: 'a', refreshToken: 'r', expiresAt: 1_775_038_520 },
+      'unreadable',
+    ],
+    [
+      'an expiry in the past',
+      { accessToken: 'a', refreshToken: 'r', expiresAt: '2001-01-01 00:00:00' },
+      'past',
+    ],
+    [
+      'an expires_in beyond any Date',
+      { accessToken: 'a', refreshToken: 'r', expires_in: 1e20 },
+      'too-far',
+    ],
+  ])(
+    'keeps fresh tokens whose result has %s: expiry unknown, onExpiryDiscarded once, rotated refresh token kept',
+    async (_label, result, reason) => {
+      const onExpiryDiscarded = jest.fn();
+      const onRefresh = jest.fn();
+      const oauth2 = OAuth2.initialize({
+        refreshToken: 'old-refresh',
+        refreshHandler: async () => result,
+        events: { onRefresh, onExpiryDiscarded },
+      });
+      await expect(oauth2.refresh()).resolves.toEqual({
+        accessToken: 'a',
+        refreshToken: 'r',
+        expiresAt: null,
+      });
+      expect(oauth2.refreshToken).toBe('r');
+      expect(onRefresh).toHaveBeenCalledTimes(1);
+      expect(onExpiryDiscarded).toHaveBeenCalledTimes(1);
+      expect(onExpiryDiscarded.mock.calls[0][0]).toMatchObject({ reason });
+    },
+  );
+
   it('never puts a token into an error message', async () => {
     const { oauth2 } = failingOAuth2(async () => ({
       accessToken: 'fresh-secret',
-      expiresAt: 'never',
+      refreshToken: 7,
     }));
     const error = (await oauth2.refresh().catch((caught: unknown) => caught)) as Error;
     expect(error.message).not.toMatch(/old-access|old-refresh|fresh-secret/);

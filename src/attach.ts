@@ -1,12 +1,13 @@
 import axios, {
+  AxiosError,
   AxiosHeaders,
   isAxiosError,
   type AxiosAdapter,
-  type AxiosError,
   type AxiosInstance,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
+import { bearerChallengeError, bodyError } from './challenge';
 import { OAuth2Error } from './errors';
 import { OAuth2, type RequestTicket } from './oauth2';
 import { createOriginPolicy } from './origins';
@@ -25,31 +26,38 @@ export interface AttachOAuth2Options {
   /** The token manager to use. @default OAuth2.getInstance() */
   oauth2?: OAuth2;
   /**
-   * Whether a failed response means "the token was rejected": refresh and replay.
+   * Whether a failed response means "the token was rejected": refresh and replay. It runs where
+   * the response arrives, before `transformResponse`: `error.response.data` is the body as the
+   * adapter received it (JSON as text, on the http, fetch and xhr adapters).
    * @default {@link defaultShouldRefresh}: HTTP 401, unless the server says `insufficient_scope`
+   * or `invalid_request`
    */
   shouldRefresh?: (error: AxiosError) => boolean;
   /**
-   * Origins besides the instance's `baseURL` origin that may receive the token, such as
-   * `'https://api.example.com'`. Relative URLs always get it; any other origin never does.
+   * Origins besides the page's own and the instance's `baseURL` origin that may receive the
+   * token: exact (`'https://api.example.com'`) or every subdomain of a domain
+   * (`'https://*.example.com'`: one label or more, not `example.com` itself). The origin is judged
+   * on the URL axios really sends; any other origin never gets the token.
    * @default []
    */
   allowedOrigins?: readonly string[];
 }
 
+/** Errors of RFC 6750 that a new token of the same grant cannot cure. */
+const notCuredByRefresh = new Set(['insufficient_scope', 'invalid_request']);
+
 /**
- * The default of {@link AttachOAuth2Options.shouldRefresh}: HTTP 401, except when the
- * `WWW-Authenticate` header or the body's `error` says `insufficient_scope`, which a new token of
- * the same grant cannot cure.
+ * The default of {@link AttachOAuth2Options.shouldRefresh}: HTTP 401, unless the server says
+ * the token is not the problem: the `error` of the `Bearer` challenge in `WWW-Authenticate` (or,
+ * without one, the body's `error`) is `insufficient_scope` or `invalid_request`. A plain 401 and
+ * `invalid_token` refresh.
  */
 export function defaultShouldRefresh(error: AxiosError): boolean {
   const response = error.response;
   if (response?.status !== 401) return false;
-  const challenge = String(response.headers?.['www-authenticate'] ?? '');
-  const body: unknown = response.data;
-  const bodyError =
-    typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-  return !/insufficient_scope/i.test(challenge) && bodyError !== 'insufficient_scope';
+  const challenge = AxiosHeaders.from(response.headers as AxiosHeaders).get('www-authenticate');
+  const reason = bearerChallengeError(challenge) ?? bodyError(response.data);
+  return reason === undefined || !notCuredByRefresh.has(reason);
 }
 
 /** Marks our adapter wrappers with the adapter they stand in for; shared by every copy of the SDK. */
@@ -117,7 +125,7 @@ export function attachOAuth2(
         typeof original === 'function'
           ? original
           : axios.getAdapter(original ?? axios.defaults.adapter, config);
-      return attached ? send(config, adapter) : adapter(config);
+      return attached ? send(config, adapter, original === 'fetch') : adapter(config);
     };
     standIn[standsInFor] = original;
     if (typeof original === 'object' || typeof original === 'function') {
@@ -130,7 +138,12 @@ export function attachOAuth2(
   const route = instance.interceptors.request.use(
     (config) => {
       const original = originalAdapter(config.adapter);
-      config.adapter = config.skipOAuth2 === true ? original : standInFor(original);
+      // A request canceled already never reaches the adapter; its error.config keeps no stand-in.
+      const passes =
+        config.skipOAuth2 === true ||
+        config.signal?.aborted === true ||
+        !!config.cancelToken?.reason;
+      config.adapter = passes ? original : standInFor(original);
       return config;
     },
     undefined,
@@ -138,20 +151,36 @@ export function attachOAuth2(
   );
 
   /** Sends the request with the token, and handles its rejection: what happens on a 401. */
-  function send(config: InternalAxiosRequestConfig, adapter: AxiosAdapter): Promise<AxiosResponse> {
+  function send(
+    config: InternalAxiosRequestConfig,
+    adapter: AxiosAdapter,
+    isFetch: boolean,
+  ): Promise<AxiosResponse> {
     if (!mayCarryToken(config) || setByCaller(config)) return adapter(config);
     const startedAt = Date.now();
     const body = prepareBody(config.data);
     let deadline: RequestDeadline | undefined;
     const bounded = <T>(wait: Promise<T>) =>
-      (deadline ??= new RequestDeadline(config, startedAt)).bound(wait);
+      (deadline ??= new RequestDeadline(config, startedAt, isFetch)).bound(wait);
     const ready = (): Promise<void> | undefined =>
       oauth2.mustWaitBeforeSending(Date.now()) ? bounded(oauth2.settleBeforeSending()) : undefined;
     const attempt = (isReplay: boolean): Promise<AxiosResponse> => {
       const ticket = oauth2.ticket;
       const sent = withToken(config, body, deadline);
       return adapter(sent).then(
-        (response) => handBack(response, config, sent),
+        (response) => {
+          handBack(response, config, sent);
+          // A 401 that `validateStatus` accepts is still a rejected token.
+          if (isReplay || response.status !== 401 || !attached) return response;
+          const rejection = new AxiosError(
+            'Request failed with status code 401',
+            AxiosError.ERR_BAD_REQUEST,
+            config,
+            response.request,
+            response,
+          );
+          return shouldRefresh(rejection) ? recover(rejection, ticket) : response;
+        },
         (error: unknown) => {
           handBack(error, config, sent);
           return isReplay ? Promise.reject(error) : recover(error, ticket);

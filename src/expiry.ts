@@ -41,9 +41,11 @@ export function parseExpiry(value: ExpiryInput): Date | string {
     return 'one of its fields is out of range';
   }
   const milliseconds = Math.floor(+fraction.padEnd(3, '0').slice(0, 3));
-  const local = Date.UTC(+year, +month - 1, +day, +hour, +minute, +second, milliseconds);
-  if (new Date(local).getUTCDate() !== +day) return 'it is not a calendar date';
-  return new Date(local - offsetMinutes * 60_000);
+  const date = new Date(Date.UTC(2000, +month - 1, +day, +hour, +minute, +second, milliseconds));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0–99 as 1900–1999.
+  date.setUTCFullYear(+year, +month - 1, +day);
+  if (date.getUTCDate() !== +day) return 'it is not a calendar date';
+  return new Date(date.getTime() - offsetMinutes * 60_000);
 }
 
 /** Minutes east of UTC, `0` for none or `Z`, `null` when out of range. */

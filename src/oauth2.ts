@@ -78,7 +78,18 @@ export class OAuth2 {
   private refreshDueAt = Infinity;
   /** The generation whose token was last refreshed ahead of its expiry: once per generation. */
   private proactiveGeneration = -1;
-  private inFlight: { attempt: number; promise: Promise<OAuth2RefreshResult> } | null = null;
+  private inFlight: {
+    attempt: number;
+    promise: Promise<OAuth2RefreshResult>;
+    /** Started ahead of a known expiry, not by a 401: its failure does not stop requests. */
+    proactive: boolean;
+  } | null = null;
+  /**
+   * The handler's answer of a refresh that timed out, still awaited for one more
+   * `refreshTimeoutMs`: a refresh started meanwhile waits for it instead of spending the same
+   * (possibly single-use) refresh token twice.
+   */
+  private unanswered: { answer: Promise<OAuth2RefreshResult>; until: number } | null = null;
   private lastFailure: { attempt: number; error: OAuth2RefreshError } | null = null;
   private abortRefresh: ((reason: OAuth2RefreshError) => void) | null = null;
   private readonly destroyCallbacks = new Set<() => void>();
@@ -164,11 +175,15 @@ export class OAuth2 {
    * @throws {@link OAuth2RefreshError} (as a rejection), with the handler's error as `cause`.
    */
   refresh(): Promise<OAuth2RefreshResult> {
+    return this.joinOrStartFlight(false);
+  }
+
+  private joinOrStartFlight(proactive: boolean): Promise<OAuth2RefreshResult> {
     if (this.destroyed) return Promise.reject(destroyedError());
     if (!this.inFlight) {
       this.advanceTicket(0, 1);
       const attempt = this.currentTicket.refreshesStarted;
-      this.inFlight = { attempt, promise: this.performRefresh(attempt) };
+      this.inFlight = { attempt, promise: this.performRefresh(attempt), proactive };
     }
     return this.inFlight.promise;
   }
@@ -226,11 +241,18 @@ export class OAuth2 {
    */
   async settleBeforeSending(): Promise<void> {
     const sentWith = this.currentTicket;
-    if (this.inFlight) {
-      await this.unlessReplaced(this.inFlight.promise, sentWith);
-    } else if (this.mustWaitBeforeSending(Date.now())) {
+    if (!this.inFlight && this.mustWaitBeforeSending(Date.now())) {
       this.proactiveGeneration = sentWith.generation;
-      await this.unlessReplaced(this.refresh(), sentWith);
+      this.joinOrStartFlight(true).catch(() => undefined);
+    }
+    const flight = this.inFlight;
+    if (!flight) return;
+    try {
+      await this.unlessReplaced(flight.promise, sentWith);
+    } catch (error) {
+      // A refresh ahead of the expiry that failed: the token may still be good (clocks differ),
+      // so the request goes out with it and the server's answer decides.
+      if (!flight.proactive || this.destroyed) throw error;
     }
   }
 
@@ -284,12 +306,21 @@ export class OAuth2 {
   private async performRefresh(attempt: number): Promise<OAuth2RefreshResult> {
     const { generation } = this.currentTicket;
     const refreshToken = this.tokens.refreshToken;
-    const answer = Promise.resolve()
-      .then(() => this.callRefreshHandler(refreshToken))
-      .then((raw) => this.adoptRefreshResult(raw, { refreshToken, generation, attempt }));
+    const unanswered =
+      this.unanswered && Date.now() < this.unanswered.until ? this.unanswered.answer : null;
+    const answer =
+      unanswered ??
+      Promise.resolve()
+        .then(() => this.callRefreshHandler(refreshToken))
+        .then((raw) => this.adoptRefreshResult(raw, { refreshToken, generation, attempt }));
     try {
-      return await this.withinTimeout(answer);
+      const result = await this.withinTimeout(answer);
+      this.endFlight(attempt);
+      return result;
     } catch (cause) {
+      if (!unanswered && isOAuth2RefreshError(cause) && cause.code === 'REFRESH_TIMEOUT') {
+        this.awaitLate(answer);
+      }
       const error = isOAuth2RefreshError(cause)
         ? cause
         : new OAuth2RefreshError(
@@ -302,6 +333,14 @@ export class OAuth2 {
       emit(this.callbacks, 'onRefreshError', error);
       throw error;
     }
+  }
+
+  private awaitLate(answer: Promise<OAuth2RefreshResult>): void {
+    this.unanswered = { answer, until: Date.now() + this.refreshTimeoutMs };
+    const forget = () => {
+      if (this.unanswered?.answer === answer) this.unanswered = null;
+    };
+    answer.then(forget, forget);
   }
 
   /** Clears the flight before its events fire, so a handler that calls `refresh()` starts anew. */

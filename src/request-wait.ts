@@ -8,10 +8,14 @@ import { AxiosError, CanceledError, type Cancel, type InternalAxiosRequestConfig
 export class RequestDeadline {
   private readonly deadline: number;
 
-  /** @param startedAt - when the request reached the adapter, epoch ms */
+  /**
+   * @param startedAt - when the request reached the adapter, epoch ms
+   * @param isFetch - the fetch adapter, whose own timeouts are always `ETIMEDOUT`
+   */
   constructor(
     private readonly config: InternalAxiosRequestConfig,
     startedAt: number,
+    private readonly isFetch = false,
   ) {
     const timeout = config.timeout ?? 0;
     this.deadline = timeout > 0 ? startedAt + timeout : Infinity;
@@ -74,7 +78,9 @@ export class RequestDeadline {
     const { timeout, timeoutErrorMessage, transitional } = this.config;
     return new AxiosError(
       timeoutErrorMessage || `timeout of ${timeout}ms exceeded`,
-      transitional?.clarifyTimeoutError ? AxiosError.ETIMEDOUT : AxiosError.ECONNABORTED,
+      this.isFetch || transitional?.clarifyTimeoutError
+        ? AxiosError.ETIMEDOUT
+        : AxiosError.ECONNABORTED,
       this.config,
     );
   }

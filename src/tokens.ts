@@ -42,14 +42,17 @@ function invalid(reason: string): OAuth2RefreshError {
   );
 }
 
-/** Why an absolute expiry that came with fresh tokens was set aside; see the `onExpiryDiscarded` event. */
+/** Why the expiry that came with fresh tokens was set aside; see the `onExpiryDiscarded` event. */
 export interface ExpiryDiscarded {
-  /** The expiry as the refresh result gave it. */
-  expiresAt: Date;
+  /** The expiry as read from the refresh result; `null` when it could not be read. */
+  expiresAt: Date | null;
   /** This device's clock when the tokens arrived. */
   receivedAt: Date;
-  /** `'past'`: already expired by this clock; `'too-far'`: more than a year ahead. */
-  reason: 'past' | 'too-far';
+  /**
+   * `'past'`: already expired by this clock; `'too-far'`: more than a year ahead;
+   * `'unreadable'`: not a date this SDK reads (see `ExpiryInput`), nor a number of seconds.
+   */
+  reason: 'past' | 'too-far' | 'unreadable';
 }
 
 /** An access token valid for longer than this is taken for a misread clock or time zone. */
@@ -59,9 +62,10 @@ const longestPlausibleLifetimeMs = 366 * 24 * 3_600_000;
  * Checks a refresh handler's result and turns it into an {@link OAuth2RefreshResult}.
  * Throws {@link OAuth2RefreshError} when it cannot be used; values never appear in messages.
  *
- * Fresh tokens are never thrown away because of this device's clock: an absolute expiry that
- * is already past (or absurdly far ahead) by it is treated as unknown, so the server's 401 says
- * when the token is done, and the expiry is returned in `discarded` to be reported.
+ * Fresh tokens are never thrown away because of their expiry: one that is already past (or
+ * absurdly far ahead) by this device's clock, or that cannot be read, is treated as unknown, so
+ * the server's 401 says when the token is done, and it is returned in `discarded` to be reported.
+ * The issuer may already have rotated the refresh token; losing the new one would log the user out.
  */
 export function normalizeRefreshResult(
   raw: unknown,
@@ -78,33 +82,42 @@ export function normalizeRefreshResult(
   if (typeof refreshToken !== 'string') throw invalid('a refresh token that is not a string');
 
   const expiresAt = readExpiry(result, now);
-  const reason =
-    expiresAt === null
-      ? null
-      : expiresAt.getTime() <= now
-        ? 'past'
-        : expiresAt.getTime() - now > longestPlausibleLifetimeMs
-          ? 'too-far'
-          : null;
-  if (reason === null) return { tokens: { accessToken, refreshToken, expiresAt }, discarded: null };
+  const reason = expiresAt === null ? null : implausibility(expiresAt, now);
+  if (reason === null) {
+    return {
+      tokens: { accessToken, refreshToken, expiresAt: expiresAt as Date | null },
+      discarded: null,
+    };
+  }
+  const readable = expiresAt instanceof Date && !Number.isNaN(expiresAt.getTime());
   return {
     tokens: { accessToken, refreshToken, expiresAt: null },
-    discarded: { expiresAt: expiresAt as Date, receivedAt: new Date(now), reason },
+    discarded: { expiresAt: readable ? expiresAt : null, receivedAt: new Date(now), reason },
   };
 }
 
-function readExpiry(result: OAuth2RefreshResultLike, now: number): Date | null {
+function implausibility(
+  expiresAt: Date | 'unreadable',
+  now: number,
+): ExpiryDiscarded['reason'] | null {
+  if (expiresAt === 'unreadable') return 'unreadable';
+  const time = expiresAt.getTime();
+  if (Number.isNaN(time)) return 'too-far';
+  if (time <= now) return 'past';
+  return time - now > longestPlausibleLifetimeMs ? 'too-far' : null;
+}
+
+/** The expiry a result gives, `null` when it gives none; a huge lifetime gives an invalid Date. */
+function readExpiry(result: OAuth2RefreshResultLike, now: number): Date | 'unreadable' | null {
   const absolute = result.expiresAt ?? result.expires_at;
   if (absolute !== undefined && absolute !== null) {
     const parsed = parseExpiry(absolute);
-    if (typeof parsed === 'string') throw invalid(`an expiry that cannot be read: ${parsed}`);
-    return parsed;
+    return typeof parsed === 'string' ? 'unreadable' : parsed;
   }
   const lifetime = result.expiresIn ?? result.expires_in;
   if (lifetime === undefined || lifetime === null) return null;
   const seconds = parseLifetimeSeconds(lifetime);
-  if (seconds === undefined) throw invalid('an expires_in that is not a number of seconds');
-  return new Date(now + seconds * 1000);
+  return seconds === undefined ? 'unreadable' : new Date(now + seconds * 1000);
 }
 
 function typeOf(value: unknown): string {

@@ -1,4 +1,9 @@
-import { formatPlatformExpiry, parseExpiry, type ExpiryInput } from '../expiry';
+import {
+  formatPlatformExpiry,
+  parseExpiry,
+  parseLifetimeSeconds,
+  type ExpiryInput,
+} from '../expiry';
 import { httpOrigin } from '../http-origin';
 import {
   createFailure,
@@ -15,10 +20,16 @@ export interface PlatformRefreshResult {
   access_token: string;
   /** Left out when the refresh token does not rotate. */
   refresh_token?: string;
-  /** Absolute expiry; a string without offset is read as UTC. */
+  /**
+   * Absolute expiry; a string without offset is read as UTC. One that cannot be read is sent
+   * as unknown rather than refusing the tokens, whose refresh token may already be rotated.
+   */
   expires_at?: ExpiryInput;
-  /** Lifetime in seconds, as many OAuth2 servers send it; used when `expires_at` is absent. */
-  expires_in?: number;
+  /**
+   * Lifetime in seconds, a number or a string of digits, as OAuth2 servers send it; used when
+   * `expires_at` is absent. Read exactly as the mini-app SDK reads it.
+   */
+  expires_in?: number | string;
 }
 
 /** Options of {@link createPlatformHost}. */
@@ -111,15 +122,16 @@ function toAuthContext(result: PlatformRefreshResult): AuthContext | null {
   let expiresAt: Date | null = null;
   if (result.expires_at !== undefined && result.expires_at !== null) {
     const parsed = parseExpiry(result.expires_at);
-    if (typeof parsed === 'string') return null;
-    expiresAt = parsed;
-  } else if (typeof result.expires_in === 'number' && Number.isFinite(result.expires_in)) {
-    expiresAt = new Date(Date.now() + result.expires_in * 1000);
+    expiresAt = typeof parsed === 'string' ? null : parsed;
+  } else {
+    const seconds = parseLifetimeSeconds(result.expires_in);
+    expiresAt = seconds === undefined ? null : new Date(Date.now() + seconds * 1000);
   }
+  const readable = expiresAt !== null && Number.isFinite(expiresAt.getTime());
   return readAuth({
     access_token: result.access_token,
     refresh_token: result.refresh_token ?? '',
-    expires_at: expiresAt ? formatPlatformExpiry(expiresAt) : '',
+    expires_at: readable ? formatPlatformExpiry(expiresAt as Date) : '',
   });
 }
 
