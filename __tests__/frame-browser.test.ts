@@ -212,6 +212,67 @@ describeInBrowser('the frame path in headless Chromium, across two origins', () 
     expect(token).toBe('access-0');
   });
 
+  it('a page on a third origin that frames the mini-app without naming the platform gets no handshake: UNTRUSTED_PLATFORM', async () => {
+    await page.goto(
+      `${playground.thirdOrigin}/evil.html?pretend=1&appOrigin=${encodeURIComponent(playground.appOrigin)}`,
+    );
+    const app = await frameAt(page, `${playground.appOrigin}/miniapp.html`);
+    const failure = await app.evaluate(() =>
+      (window as never as { miniapp: { ready: Promise<unknown> } }).miniapp.ready.then(
+        () => 'initialized',
+        (error: Error & { code?: string }) => `${error.name}:${error.code ?? ''}:${error.message}`,
+      ),
+    );
+    expect(failure).toMatch(/^FrameInitializationError:UNTRUSTED_PLATFORM:/);
+    expect(failure).toContain(playground.thirdOrigin);
+    expect(failure).toContain('platformOrigins');
+    expect(await page.evaluate(() => (window as never as { received: number }).received)).toBe(0);
+    expect(playground.api.counters.apiHits).toBe(0);
+  });
+
+  it('URLs that Chromium resolves to another origin carry no token', async () => {
+    const app = await openMiniApp();
+    const host = new URL(playground.thirdOrigin).host;
+    const urls = [
+      `/\\${host}/collect/a`,
+      `\\\\${host}/collect/b`,
+      `\\/${host}/collect/c`,
+      ` //${host}/collect/d`,
+      `/\t/${host}/collect/e`,
+      ` ${playground.thirdOrigin}/collect/f`,
+      `\t${playground.thirdOrigin}/collect/g`,
+    ];
+    const resolved = await app.evaluate(async (urls) => {
+      type Api = {
+        get(url: string): Promise<unknown>;
+        getUri(config: { url: string }): string;
+        create(config: object): Api;
+      };
+      const page = window as never as {
+        ACloudMiniApp: { attachOAuth2(instance: Api, options: object): () => void };
+        miniapp: { ready: Promise<{ rest: { axios: Api; oauth2: unknown } }> };
+      };
+      const frame = await page.miniapp.ready;
+      const api = frame.rest.axios.create({ baseURL: '', adapter: 'xhr' });
+      page.ACloudMiniApp.attachOAuth2(api, { oauth2: frame.rest.oauth2 });
+      const origins: string[] = [];
+      for (const url of urls) {
+        origins.push(new URL(api.getUri({ url }), location.href).origin);
+        await api.get(url).catch(() => undefined);
+      }
+      return origins;
+    }, urls);
+    // Each form really leaves for the third origin in Chromium, and none of them carries the token.
+    expect(resolved).toEqual(Array(urls.length).fill(playground.thirdOrigin));
+    const collected = playground.thirdPartyHits.filter((hit) => hit.method === 'GET');
+    expect(collected.map((hit) => hit.path).sort()).toEqual(
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((name) => `/collect/${name}`),
+    );
+    expect(playground.thirdPartyHits.map((hit) => hit.authorization)).toEqual(
+      Array(playground.thirdPartyHits.length).fill(undefined),
+    );
+  });
+
   it('a page on a third origin embedding the mini-app gets no message and its answers are ignored', async () => {
     await page.goto(
       `${playground.thirdOrigin}/evil.html?appOrigin=${encodeURIComponent(playground.appOrigin)}&platformOrigin=${encodeURIComponent(playground.platformOrigin)}`,

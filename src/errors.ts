@@ -13,6 +13,7 @@ export type MiniAppErrorCode =
   | 'PLATFORM_ERROR'
   | 'PLATFORM_TIMEOUT'
   | 'NO_TARGET_ORIGIN'
+  | 'UNTRUSTED_PLATFORM'
   | 'NOT_IN_FRAME'
   | 'INVALID_CONTEXT'
   | 'UNSUPPORTED_BROWSER';
@@ -80,7 +81,10 @@ export class PlatformTimeoutError extends MiniAppError {
   override readonly name: string = 'PlatformTimeoutError';
 }
 
-/** The mini-app could not start its frame: not embedded, or the platform's origin is unknown. */
+/**
+ * The mini-app could not start its frame: not embedded, the platform's origin is unknown, or the
+ * embedding page is not a trusted platform (`UNTRUSTED_PLATFORM`).
+ */
 export class FrameInitializationError extends MiniAppError {
   override readonly name: string = 'FrameInitializationError';
 }

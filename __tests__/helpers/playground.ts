@@ -23,6 +23,8 @@ export interface Playground {
   thirdOrigin: string;
   /** The API whose tokens the platform refreshes and the mini-app spends. */
   api: TokenApi;
+  /** Requests that reached the third origin's `/collect/…`, with the `Authorization` they carried. */
+  thirdPartyHits: { method: string; path: string; authorization: string | undefined }[];
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function startPlayground(): Promise<Playground> {
   const api = new TokenApi({ apiLatencyMs: 5, refreshLatencyMs: 30 });
   let appOrigin = '';
   let thirdOrigin = '';
+  let platformOrigin = '';
 
   const app = await listen(
     'localhost',
@@ -83,13 +86,40 @@ export async function startPlayground(): Promise<Playground> {
       '/style.css': 'playground/style.css',
       '/vendor/axios.js': 'node_modules/axios/dist/esm/axios.js',
     }),
-    (request, response) => api.handle(request, response),
+    async (request, response) => {
+      // The playground's platform is on a loopback origin, which the SDK does not trust by
+      // default: the mini-app pages load this before they initialize.
+      if (request.url !== '/playground-trust.js') return api.handle(request, response);
+      response.writeHead(200, { 'Content-Type': types['.js'], 'Cache-Control': 'no-store' });
+      response.end(
+        `window.PLAYGROUND_PLATFORM_ORIGINS = ${JSON.stringify([platformOrigin])};\n` +
+          'if (window.ACloudMiniApp) window.ACloudMiniApp.App.platformOrigins = window.PLAYGROUND_PLATFORM_ORIGINS;\n',
+      );
+      return true;
+    },
   );
   appOrigin = app.origin;
 
+  const thirdPartyHits: Playground['thirdPartyHits'] = [];
   const third = await listen(
     '127.0.0.1',
     files({ '/sibling.html': 'playground/sibling.html', '/evil.html': 'playground/evil.html' }),
+    async (request, response) => {
+      // Answers any page, preflights included, so that a token sent here would arrive.
+      if (!request.url?.startsWith('/collect/')) return false;
+      thirdPartyHits.push({
+        method: request.method ?? '',
+        path: request.url,
+        authorization: request.headers.authorization,
+      });
+      response.writeHead(200, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Headers': 'authorization, content-type',
+        'Content-Type': 'application/json',
+      });
+      response.end('{}');
+      return true;
+    },
   );
   thirdOrigin = third.origin;
 
@@ -135,11 +165,13 @@ export async function startPlayground(): Promise<Playground> {
     },
   );
 
+  platformOrigin = platform.origin;
   return {
     platformOrigin: platform.origin,
     appOrigin,
     thirdOrigin,
     api,
+    thirdPartyHits,
     async stop() {
       await api.stop();
       for (const { server } of [platform, app, third]) {

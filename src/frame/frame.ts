@@ -2,6 +2,7 @@ import { FrameInitializationError } from '../errors';
 import { emit, type EventCallbacks } from '../events';
 import { formatPlatformExpiry } from '../expiry';
 import { OAuth2 } from '../oauth2';
+import { originMatcher } from '../origin-pattern';
 import { readContext, type FrameContext } from '../protocol';
 import { createBridge, type Bridge, type BridgeWindow } from './bridge';
 import { Rest } from './rest';
@@ -20,6 +21,14 @@ export interface FrameParams {
    * `location.ancestorOrigins` when left out.
    */
   targetOrigin?: string;
+  /**
+   * The origins a platform may have: the platform origin found (or given as `targetOrigin`)
+   * must match one, or `initializeFrame()` rejects before any message is sent. Exact origins and
+   * subdomain wildcards (`'https://*.example.com'`: one label or more, not the domain itself).
+   * Add your platform's custom domain here.
+   * @default App.platformOrigins: the vendor's `https://aspro.cloud` and `https://*.aspro.cloud`
+   */
+  platformOrigins?: readonly string[];
   /**
    * Base URL of the REST API.
    * @default `${https ? 'https' : 'http'}://${domain}/api/v1`, from the platform's context
@@ -106,6 +115,13 @@ export class Frame {
       throw new RangeError('FrameParams.timeoutMs must be a positive number of milliseconds.');
     }
     const targetOrigin = resolveTargetOrigin(win, params.targetOrigin);
+    const platformOrigins = params.platformOrigins ?? App.platformOrigins;
+    if (!originMatcher(platformOrigins, 'FrameParams.platformOrigins')(targetOrigin)) {
+      throw new FrameInitializationError(
+        'UNTRUSTED_PLATFORM',
+        `The page embedding this mini-app is on ${targetOrigin}, which matches no trusted platform origin (FrameParams.platformOrigins, by default App.platformOrigins: ${platformOrigins.join(', ')}). If it is your platform's own domain, add it: App.initializeFrame({ platformOrigins: ['${targetOrigin}'] }).`,
+      );
+    }
     const bridge = createBridge(win, targetOrigin, timeoutMs);
     try {
       const context = readContext(await bridge.request('context'));
@@ -209,9 +225,20 @@ function startOAuth2(context: FrameContext, bridge: Bridge): OAuth2 {
  * const users = await frame.rest.get('/core/user/list');
  * ```
  */
-export const App = {
+export const App: {
   /** Same as {@link Frame.initialize}. */
+  initializeFrame(params?: FrameParams): Promise<Frame>;
+  /**
+   * The trusted platform origins used when `FrameParams.platformOrigins` is left out, such as
+   * by a `<script>`-tag page that calls `initializeFrame()` with no arguments. Replace it before
+   * initializing to trust a custom domain:
+   * `ACloudMiniApp.App.platformOrigins = [...ACloudMiniApp.App.platformOrigins, 'https://crm.example.com']`.
+   * @default ['https://aspro.cloud', 'https://*.aspro.cloud']
+   */
+  platformOrigins: readonly string[];
+} = {
   initializeFrame(params?: FrameParams): Promise<Frame> {
     return Frame.initialize(params);
   },
+  platformOrigins: ['https://aspro.cloud', 'https://*.aspro.cloud'],
 };
