@@ -7,7 +7,7 @@ const script = `
   const axios = mod.default ?? mod.axios;
   const { OAuth2, attachOAuth2, OAuth2RefreshError, OAuth2NotInitializedError } = sdk;
   const oauth2 = OAuth2.initialize({ accessToken: 'a', refreshHandler: async () => ({ accessToken: 'b' }) });
-  const instance = axios.create();
+  const instance = axios.create({ baseURL: 'https://example.aspro.cloud/api' });
   let seen;
   instance.defaults.adapter = async (config) => {
     seen = config.headers.get('Authorization');

@@ -251,6 +251,83 @@ describe('App.initializeFrame', () => {
   });
 });
 
+describe('a trusted platform', () => {
+  it.each([
+    ['a referrer', { referrer: 'https://evil.example/page' }],
+    ['location.ancestorOrigins', { referrer: '', ancestor: 'https://evil.example' }],
+    ['an explicit targetOrigin', { targetOrigin: 'https://evil.example' }],
+    [
+      'a look-alike of the vendor domain',
+      { referrer: 'https://example.aspro.cloud.evil.example/' },
+    ],
+    ['the vendor domain over http', { referrer: 'http://example.aspro.cloud/' }],
+  ])(
+    'a platform origin found from %s that matches no platformOrigins: UNTRUSTED_PLATFORM before any message',
+    async (_label, source: { referrer?: string; ancestor?: string; targetOrigin?: string }) => {
+      const windows = connectedWindows('https://evil.example', appOrigin, source.referrer);
+      if (source.ancestor) windows.frameWindow.location.ancestorOrigins = [source.ancestor];
+      const failure = await App.initializeFrame({
+        window: windows.frameWindow,
+        targetOrigin: source.targetOrigin,
+      }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(FrameInitializationError);
+      expect(failure).toMatchObject({ code: 'UNTRUSTED_PLATFORM' });
+      const message = (failure as Error).message;
+      expect(message).toContain(
+        new URL(source.referrer || source.ancestor || source.targetOrigin || '').origin,
+      );
+      expect(message).toContain('platformOrigins');
+      expect(windows.toPlatform).toHaveLength(0);
+    },
+  );
+
+  it('trusts the vendor origins by default, and a custom domain given in platformOrigins', async () => {
+    for (const [platformOrigin, platformOrigins] of [
+      ['https://acme.aspro.cloud', undefined],
+      ['https://aspro.cloud', undefined],
+      ['https://crm.acme.example', ['https://crm.acme.example']],
+      ['https://eu.crm.acme.example', ['https://*.crm.acme.example']],
+    ] as const) {
+      const windows = connectedWindows(platformOrigin, appOrigin);
+      await App.initializeFrame({
+        window: windows.frameWindow,
+        platformOrigins,
+        timeoutMs: 20,
+      }).catch(() => undefined);
+      expect(windows.toPlatform.map((posted) => posted.targetOrigin)).toEqual([platformOrigin]);
+    }
+  });
+
+  it('App.platformOrigins sets the default, for pages that call initializeFrame() without arguments', async () => {
+    const before = App.platformOrigins;
+    App.platformOrigins = ['http://127.0.0.1:8080'];
+    try {
+      const windows = connectedWindows('http://127.0.0.1:8080', appOrigin);
+      await App.initializeFrame({ window: windows.frameWindow, timeoutMs: 20 }).catch(
+        () => undefined,
+      );
+      expect(windows.toPlatform).toHaveLength(1);
+      const vendor = connectedWindows('https://acme.aspro.cloud', appOrigin);
+      await expect(App.initializeFrame({ window: vendor.frameWindow })).rejects.toMatchObject({
+        code: 'UNTRUSTED_PLATFORM',
+      });
+    } finally {
+      App.platformOrigins = before;
+    }
+  });
+
+  it.each([['*'], ['https://example.aspro.cloud/apps'], ['example.aspro.cloud']])(
+    'refuses platformOrigins [%p] with a TypeError saying how to write it',
+    async (pattern) => {
+      const windows = connectedWindows();
+      await expect(
+        App.initializeFrame({ window: windows.frameWindow, platformOrigins: [pattern] }),
+      ).rejects.toThrow(/FrameParams\.platformOrigins.*'https:\/\/\*\.example\.com'/);
+      expect(windows.toPlatform).toHaveLength(0);
+    },
+  );
+});
+
 describe('targetOrigin', () => {
   it('comes from FrameParams.targetOrigin first', async () => {
     const windows = connectedWindows(

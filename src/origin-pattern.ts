@@ -37,7 +37,7 @@ export function originMatcher(patterns: unknown, option: string): (origin: strin
 }
 
 function readExact(pattern: unknown, option: string): string {
-  const url = typeof pattern === 'string' ? parseHttpUrl(pattern) : null;
+  const url = typeof pattern === 'string' && !pattern.includes('*') ? parseHttpUrl(pattern) : null;
   if (!url || !isBareOrigin(url, pattern as string)) {
     throw new TypeError(
       `${option} holds ${describe(pattern)}, which is not an origin: write the scheme, host and port only, such as 'https://api.example.com' or 'https://*.example.com'. A path, a query, credentials or a bare '*' cannot be trusted as an origin.`,
