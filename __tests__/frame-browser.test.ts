@@ -4,7 +4,9 @@
  * README. Without it the suite is skipped, except under CI, where it fails.
  */
 import type { Browser, Page } from 'playwright-core';
+import fc from 'fast-check';
 import { findChromium, frameAt, launchChromium } from './helpers/browser';
+import { anyUrl } from './helpers/urls';
 import { startPlayground, type Playground } from './helpers/playground';
 
 const chromiumPath = findChromium();
@@ -271,6 +273,73 @@ describeInBrowser('the frame path in headless Chromium, across two origins', () 
     expect(playground.thirdPartyHits.map((hit) => hit.authorization)).toEqual(
       Array(playground.thirdPartyHits.length).fill(undefined),
     );
+  });
+
+  it('the origin policy equals "the origin Chromium resolves the URL to is allowed", over 600 random URLs', async () => {
+    const app = await openMiniApp();
+    const cases = fc.sample(
+      fc.record({
+        url: anyUrl,
+        baseURL: fc.constantFrom('', '/api/v1', 'https://api.example.com/v1', ' //evil.test'),
+        allowAbsoluteUrls: fc.constantFrom(undefined, true, false),
+      }),
+      { numRuns: 600, seed: 20261128 },
+    );
+    const mismatches = await app.evaluate(async (cases) => {
+      type Config = { url: string; baseURL: string; allowAbsoluteUrls?: boolean };
+      type Api = {
+        request(config: Config): Promise<unknown>;
+        getUri(config: Config): string;
+        create(config: object): Api;
+      };
+      const page = window as never as {
+        ACloudMiniApp: { attachOAuth2(instance: Api, options: object): () => void };
+        miniapp: { ready: Promise<{ rest: { axios: Api; oauth2: unknown } }> };
+      };
+      const frame = await page.miniapp.ready;
+      let sent: string | null | undefined;
+      const api = frame.rest.axios.create({
+        baseURL: '',
+        adapter: async (config: { headers: { get(name: string): unknown } }) => {
+          sent = (config.headers.get('Authorization') as string | undefined) ?? null;
+          return { data: {}, status: 200, statusText: 'OK', headers: {}, config };
+        },
+      });
+      page.ACloudMiniApp.attachOAuth2(api, {
+        oauth2: frame.rest.oauth2,
+        allowedOrigins: ['https://files.example.com', 'https://*.cdn.example'],
+      });
+      const allowed = (origin: string) => {
+        if (origin === 'null') return false;
+        if (origin === location.origin || origin === 'https://files.example.com') return true;
+        const url = new URL(origin);
+        return url.protocol === 'https:' && url.port === '' && /\.cdn\.example$/.test(url.hostname);
+      };
+      const found: unknown[] = [];
+      let checked = 0;
+      for (const config of cases) {
+        let fullPath: string;
+        try {
+          fullPath = api.getUri(config);
+        } catch {
+          continue;
+        }
+        sent = undefined;
+        await api.request(config).catch(() => undefined);
+        if (sent === undefined) continue;
+        let origin = 'null';
+        try {
+          origin = new URL(fullPath, location.href).origin;
+        } catch {
+          // unresolvable: no token expected
+        }
+        checked += 1;
+        if ((sent !== null) !== allowed(origin)) found.push({ ...config, fullPath, origin, sent });
+      }
+      return { found, checked };
+    }, cases);
+    expect(mismatches.found).toEqual([]);
+    expect(mismatches.checked).toBeGreaterThan(400);
   });
 
   it('a page on a third origin embedding the mini-app gets no message and its answers are ignored', async () => {

@@ -6,6 +6,7 @@
 import axios, { AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
 import fc from 'fast-check';
 import { OAuth2, attachOAuth2 } from '../src';
+import { anyUrl, oneOf } from './helpers/urls';
 
 const runs = Number(process.env.PROPERTY_RUNS ?? 1000) * 3;
 const allowedOrigins = ['https://files.example.com', 'https://*.cdn.example', 'http://[::1]:8080'];
@@ -33,40 +34,6 @@ function originOrNull(url: string): string | null {
   }
 }
 
-const oneOf = <T>(...values: T[]) => fc.constantFrom(...values);
-const hostname = oneOf(
-  'api.example.com',
-  'API.Example.COM',
-  'api.example.com.',
-  'files.example.com',
-  'files.example.com.evil.test',
-  'evil.test',
-  'a.cdn.example',
-  'a.b.cdn.example',
-  'cdn.example',
-  'xcdn.example',
-  'bücher.cdn.example',
-  'xn--bcher-kva.cdn.example',
-  '127.0.0.1',
-  '[::1]',
-  '%66iles.example.com',
-  'files%2eexample.com',
-);
-const urlArbitrary = fc
-  .tuple(
-    oneOf('', ' ', '\t', '\n', '\u0000', '\u001f', ' \t'),
-    oneOf('', 'https:', 'http:', 'HTTPS:', 'HtTp:', 'ftp:', 'javascript:', 'data:'),
-    oneOf('', '//', '/', '\\\\', '/\\', '\\/', '///', '/\t/', '\\'),
-    oneOf('', 'user@', 'user:pass@', 'files.example.com@', 'api.example.com:443@'),
-    hostname,
-    oneOf('', ':443', ':8080', ':08080', ':80', ':', ':99999'),
-    oneOf('', '/', '/x', '/%2e%2e/y', '/..\\..\\z', '?q=1', '#f', '/a b', '\\x'),
-  )
-  .map((parts) => parts.join(''));
-const anyUrl = fc.oneof(
-  { weight: 4, arbitrary: urlArbitrary },
-  { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
-);
 const baseURL = oneOf(
   undefined,
   'https://api.example.com/v1',
