@@ -384,6 +384,33 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
     });
   });
 
+  describe('URLs built from user input', () => {
+    it.each<[string, (other: string) => { url: string; allowAbsoluteUrls?: boolean }]>([
+      ['a leading space', (other) => ({ url: ` ${other}/collect` })],
+      ['a leading tab', (other) => ({ url: `\t${other}/collect` })],
+      ['a trailing newline', (other) => ({ url: `${other}/collect\n` })],
+      [
+        'allowAbsoluteUrls: false on an instance without baseURL',
+        (other) => ({ url: `${other}/collect`, allowAbsoluteUrls: false }),
+      ],
+    ])(
+      '%s: another origin never gets the token, nor triggers a refresh',
+      async (_label, config) => {
+        const elsewhere = await TokenApi.start({ apiLatencyMs: 0 });
+        try {
+          const { api } = setup();
+          api.defaults.baseURL = undefined;
+          attachOAuth2(api, { allowedOrigins: [server.origin] });
+          await api.request(config(`${elsewhere.origin}/api`)).catch(() => undefined);
+          expect(elsewhere.received.map((request) => request.authorization)).toEqual([undefined]);
+          expect(server.counters.refreshes).toBe(0);
+        } finally {
+          await elsewhere.stop();
+        }
+      },
+    );
+  });
+
   describe('clocks and rotation', () => {
     it('a device clock two hours ahead: fresh platform-format expiries are not thrown away; 5 of 5 succeed, 1 refresh', async () => {
       const realNow = Date.now.bind(Date);
