@@ -328,6 +328,23 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
       expect(server.counters.refreshes).toBe(2);
     });
 
+    it("responseType 'arraybuffer': a 401 whose body says insufficient_scope does not refresh", async () => {
+      const { api } = setup();
+      attachOAuth2(api);
+      server.expireAccessToken();
+      const scoped = await TokenApi.start({ apiLatencyMs: 0 });
+      try {
+        api.defaults.baseURL = `${scoped.origin}/api/v1`;
+        scoped.rejectEveryToken = true;
+        scoped.scopeErrorInBody = true;
+        const error = await failureOf(api.get('/x', { responseType: 'arraybuffer' }));
+        expect(error.response?.status).toBe(401);
+        expect(server.counters.refreshes).toBe(0);
+      } finally {
+        await scoped.stop();
+      }
+    });
+
     it('validateStatus that accepts every status: a 401 still refreshes and replays', async () => {
       const { api } = setup();
       api.defaults.validateStatus = () => true;

@@ -57,6 +57,11 @@ describe('the Bearer challenge', () => {
     expect(bodyError('{broken')).toBeUndefined();
     expect(bodyError({ error: { code: 1 } })).toBeUndefined();
     expect(bodyError(null)).toBeUndefined();
+    const bytes = new TextEncoder().encode('{"error":"insufficient_scope"}');
+    expect(bodyError(bytes)).toBe('insufficient_scope');
+    expect(bodyError(bytes.buffer)).toBe('insufficient_scope');
+    expect(bodyError(Buffer.from('{"error":"invalid_request"}'))).toBe('invalid_request');
+    expect(bodyError(new Uint8Array(70_000))).toBeUndefined();
   });
 });
 

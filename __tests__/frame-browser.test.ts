@@ -275,15 +275,23 @@ describeInBrowser('the frame path in headless Chromium, across two origins', () 
     );
   });
 
-  it('the origin policy equals "the origin Chromium resolves the URL to is allowed", over 600 random URLs', async () => {
+  it('the origin policy equals "the origin Chromium resolves the URL to is allowed", over 800 random URLs', async () => {
     const app = await openMiniApp();
     const cases = fc.sample(
       fc.record({
         url: anyUrl,
-        baseURL: fc.constantFrom('', '/api/v1', 'https://api.example.com/v1', ' //evil.test'),
+        baseURL: fc.constantFrom(
+          '',
+          '/',
+          '///',
+          '/api/v1',
+          'https://api.example.com/v1',
+          ' //evil.test',
+          'https:',
+        ),
         allowAbsoluteUrls: fc.constantFrom(undefined, true, false),
       }),
-      { numRuns: 600, seed: 20261128 },
+      { numRuns: 800, seed: 20261128 },
     );
     const mismatches = await app.evaluate(async (cases) => {
       type Config = { url: string; baseURL: string; allowAbsoluteUrls?: boolean };
@@ -340,6 +348,43 @@ describeInBrowser('the frame path in headless Chromium, across two origins', () 
     }, cases);
     expect(mismatches.found).toEqual([]);
     expect(mismatches.checked).toBeGreaterThan(400);
+  });
+
+  it("baseURL '/' and a <base href> elsewhere: what Chromium sends to another origin carries no token", async () => {
+    const app = await openMiniApp();
+    const host = new URL(playground.thirdOrigin).host;
+    await app.evaluate(
+      async ({ host, thirdOrigin }) => {
+        type Api = { get(url: string): Promise<unknown>; create(config: object): Api };
+        const page = window as never as {
+          ACloudMiniApp: { attachOAuth2(instance: Api, options: object): () => void };
+          miniapp: { ready: Promise<{ rest: { axios: Api; oauth2: unknown } }> };
+        };
+        const frame = await page.miniapp.ready;
+        const rooted = frame.rest.axios.create({ baseURL: '/', adapter: 'xhr' });
+        page.ACloudMiniApp.attachOAuth2(rooted, { oauth2: frame.rest.oauth2 });
+        await rooted.get(`/\\${host}/collect/a`).catch(() => undefined);
+        await rooted.get(`\\\\${host}/collect/b`).catch(() => undefined);
+        const base = document.createElement('base');
+        base.href = `${thirdOrigin}/`;
+        document.head.prepend(base);
+        const relative = frame.rest.axios.create({ baseURL: '', adapter: 'xhr' });
+        page.ACloudMiniApp.attachOAuth2(relative, { oauth2: frame.rest.oauth2 });
+        await relative.get('/collect/c').catch(() => undefined);
+        const viaFetch = frame.rest.axios.create({ baseURL: '', adapter: 'fetch' });
+        page.ACloudMiniApp.attachOAuth2(viaFetch, { oauth2: frame.rest.oauth2 });
+        await viaFetch.get('/collect/d').catch(() => undefined);
+        base.remove();
+      },
+      { host, thirdOrigin: playground.thirdOrigin },
+    );
+    const gets = playground.thirdPartyHits.filter((hit) => hit.method === 'GET');
+    expect(gets.map((hit) => hit.path).sort()).toEqual(
+      ['a', 'b', 'c', 'd'].map((name) => `/collect/${name}`),
+    );
+    expect(playground.thirdPartyHits.map((hit) => hit.authorization)).toEqual(
+      Array(playground.thirdPartyHits.length).fill(undefined),
+    );
   });
 
   it('a page on a third origin embedding the mini-app gets no message and its answers are ignored', async () => {

@@ -316,16 +316,18 @@ describe('a trusted platform', () => {
     }
   });
 
-  it.each([['*'], ['https://example.aspro.cloud/apps'], ['example.aspro.cloud']])(
-    'refuses platformOrigins [%p] with a TypeError saying how to write it',
-    async (pattern) => {
-      const windows = connectedWindows();
-      await expect(
-        App.initializeFrame({ window: windows.frameWindow, platformOrigins: [pattern] }),
-      ).rejects.toThrow(/FrameParams\.platformOrigins.*'https:\/\/\*\.example\.com'/);
-      expect(windows.toPlatform).toHaveLength(0);
-    },
-  );
+  it.each([
+    ['*'],
+    ['https://example.aspro.cloud/apps'],
+    ['example.aspro.cloud'],
+    ['https://*.cloud'],
+  ])('refuses platformOrigins [%p] with a TypeError saying how to write it', async (pattern) => {
+    const windows = connectedWindows();
+    await expect(
+      App.initializeFrame({ window: windows.frameWindow, platformOrigins: [pattern] }),
+    ).rejects.toThrow(/FrameParams\.platformOrigins.*'https:\/\/\*\.example\.com'/);
+    expect(windows.toPlatform).toHaveLength(0);
+  });
 });
 
 describe('targetOrigin', () => {

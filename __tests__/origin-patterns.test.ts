@@ -47,6 +47,10 @@ describe('origin patterns', () => {
     ['a wildcard in the middle', 'https://api.*.example.com'],
     ['a wildcard with a path', 'https://*.example.com/v1'],
     ['a wildcard over an IP address', 'https://*.[::1]'],
+    ['a wildcard over a whole top-level domain', 'https://*.com'],
+    ['a wildcard over another top-level domain', 'https://*.cloud'],
+    ['two wildcards', 'https://*.*.example.com'],
+    ['a wildcard inside a label', 'https://*.ex*ample.com'],
     ['a number', 42],
   ])(
     'refuses %s with a TypeError that names the option and shows how to write it',

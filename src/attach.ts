@@ -113,7 +113,8 @@ export function attachOAuth2(
   // back on the config as soon as `send` runs, so nothing of ours stays on it.
   const standIns = new WeakMap<object, StandIn>();
   const standInsByName = new Map<string | undefined, StandIn>();
-  const standInFor = (original: InternalAxiosRequestConfig['adapter']): StandIn => {
+  const standInFor = (adapter: InternalAxiosRequestConfig['adapter'] | null): StandIn => {
+    const original = adapter ?? undefined;
     const cached =
       typeof original === 'object' || typeof original === 'function'
         ? standIns.get(original)

@@ -63,11 +63,15 @@ function* challengeItems(text: string): Generator<ChallengeItem> {
 }
 
 /**
- * The `error` member of a response body, as an object or as the JSON text adapters hand over
- * before `transformResponse` parses it; `undefined` when there is none.
+ * The `error` member of a response body, as an object or as the JSON text (or bytes, with
+ * `responseType: 'arraybuffer'`) adapters hand over before `transformResponse` parses it;
+ * `undefined` when there is none. A `Blob` body cannot be read in time and is not looked into.
  */
 export function bodyError(data: unknown): string | undefined {
   let body = data;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+    return data.byteLength < 65_536 ? bodyError(new TextDecoder().decode(data)) : undefined;
+  }
   if (typeof data === 'string' && data.length < 65_536 && /^\s*\{/.test(data)) {
     try {
       body = JSON.parse(data);

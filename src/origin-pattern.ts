@@ -2,7 +2,9 @@
  * Trusted origins as users write them: exact origins (`'https://api.example.com'`,
  * `'http://127.0.0.1:8080'`) and subdomain wildcards (`'https://*.example.com'`). A wildcard
  * matches one label or more below the domain (`a.example.com`, `a.b.example.com`), never the
- * domain itself, on the same scheme and port. Shared by `attachOAuth2`'s `allowedOrigins` and the
+ * domain itself, on the same scheme and port; the domain needs two labels at least (`*.com` is
+ * refused). Public suffixes such as `co.uk` or `github.io` are not known here: do not put a
+ * wildcard over them. Shared by `attachOAuth2`'s `allowedOrigins` and the
  * frame's `platformOrigins`.
  */
 
@@ -40,7 +42,7 @@ function readExact(pattern: unknown, option: string): string {
   const url = typeof pattern === 'string' && !pattern.includes('*') ? parseHttpUrl(pattern) : null;
   if (!url || !isBareOrigin(url, pattern as string)) {
     throw new TypeError(
-      `${option} holds ${describe(pattern)}, which is not an origin: write the scheme, host and port only, such as 'https://api.example.com' or 'https://*.example.com'. A path, a query, credentials or a bare '*' cannot be trusted as an origin.`,
+      `${option} holds ${describe(pattern)}, which is not an origin: write the scheme, host and port only, such as 'https://api.example.com' or 'https://*.example.com'. A path, a query, credentials, a bare '*', a '*' anywhere but as the first label, or a wildcard over a whole top-level domain ('https://*.com') cannot be trusted.`,
     );
   }
   return url.origin;
@@ -53,9 +55,12 @@ function readWildcard(pattern: unknown): Wildcard | null {
   if (!parts) return null;
   const [, scheme, rest] = parts;
   const written = `${scheme}://wildcard.${rest}`;
-  const url = parseHttpUrl(written);
+  const url = rest.includes('*') ? null : parseHttpUrl(written);
   if (!url || !isBareOrigin(url, written) || url.hostname.startsWith('[')) return null;
-  return { protocol: url.protocol, port: url.port, suffix: url.hostname.slice('wildcard'.length) };
+  const suffix = url.hostname.slice('wildcard'.length);
+  // `*.com` is as broad as `*`: a wildcard needs a domain of two labels or more below it.
+  if (suffix.split('.').filter(Boolean).length < 2) return null;
+  return { protocol: url.protocol, port: url.port, suffix };
 }
 
 function matchesWildcard(origin: string, wildcards: readonly Wildcard[]): boolean {

@@ -3,14 +3,18 @@ import { originMatcher } from './origin-pattern';
 
 /** axios's own test of an absolute URL: `scheme://` or `//` at the very start. */
 const absoluteUrl = /^([a-z][a-z\d+\-.]*:)?\/\//i;
-/** `allowAbsoluteUrls` exists from axios 1.8 on; older versions send absolute URLs as they are. */
-const honoursAllowAbsoluteUrls = isAtLeast(axios.VERSION, [1, 8]);
+/**
+ * A base URL whose authority the join cannot change: plain `http(s)://host[:port]`, then the end,
+ * a path, a query or a fragment. Anything else (relative, whitespace, backslashes, userinfo) is
+ * judged on the joined string itself.
+ */
+const plainAbsoluteBase = /^https?:\/\/[a-z\d.\-[\]:]+(?:[/?#]|$)/i;
 
 /**
  * Decides which requests may carry the token, on the URL axios really sends: the request's
- * `baseURL` and `url` combined as axios combines them, resolved by the WHATWG URL parser as the
- * adapters resolve it (against `location.href` in a browser). The token goes only when that
- * origin is the page's own (in a browser), the instance's `baseURL` origin, or matches
+ * `baseURL` and `url` joined as axios joins them, resolved by the WHATWG URL parser as the
+ * adapters resolve it (against the document's base URL in a browser). The token goes only when
+ * that origin is the page's own (in a browser), the instance's `baseURL` origin, or matches
  * `allowedOrigins`. A URL that cannot be resolved gets no token.
  * @throws TypeError when `allowedOrigins` holds something that is not an origin pattern.
  */
@@ -21,8 +25,16 @@ export function createOriginPolicy(
   const isAllowed = originMatcher(allowedOrigins, 'attachOAuth2 options.allowedOrigins');
   const baseOrigin = lastOrigin();
   const instanceBaseOrigin = lastOrigin();
-  return (config) => {
-    const target = requestOrigin(config, baseOrigin);
+  // axios's own join (its `combineURLs` differs between versions), for the bases the fast path
+  // cannot judge.
+  const join = (baseURL: string, url: string) => {
+    try {
+      return resolveOrigin(instance.getUri({ baseURL, url, allowAbsoluteUrls: false }));
+    } catch {
+      return null;
+    }
+  };
+  const allows = (target: string | null) => {
     if (target === null) return false;
     const instanceBaseURL = instance.defaults.baseURL;
     return (
@@ -31,28 +43,54 @@ export function createOriginPolicy(
       isAllowed(target)
     );
   };
+  return (config) =>
+    requestOrigins(config, (baseURL, url) =>
+      plainAbsoluteBase.test(baseURL) ? baseOrigin(baseURL) : join(baseURL, url),
+    ).every(allows);
 }
 
 /**
- * The origin a request goes to, or `null` when it cannot be resolved. A URL joined onto `baseURL`
- * keeps the origin of `baseURL` itself, whatever it holds: the join puts a `/` after the base, which
- * ends its authority. So only the base is resolved, once for each base.
+ * The origins a request may go to: one, or two when axios versions disagree. With an absolute
+ * `url`, a `baseURL` and `allowAbsoluteUrls: false`, axios before 1.8.3 sends the absolute URL as
+ * it is on some adapters; there, and for a falsy value that is not `false`, both must be allowed.
+ * @param joinedOrigin - the origin of `url` joined onto `baseURL` as axios joins them
  */
-export function requestOrigin(
+export function requestOrigins(
   config: Pick<InternalAxiosRequestConfig, 'url' | 'baseURL' | 'allowAbsoluteUrls'>,
-  baseOrigin: (url: string) => string | null = resolveOrigin,
-): string | null {
+  joinedOrigin: (baseURL: string, url: string) => string | null,
+): (string | null)[] {
   const url = config.url ?? '';
-  const joined =
-    !absoluteUrl.test(url) || (honoursAllowAbsoluteUrls && config.allowAbsoluteUrls === false);
-  if (config.baseURL && joined) return baseOrigin(config.baseURL);
-  return resolveOrigin(url);
+  const { baseURL } = config;
+  if (!baseURL) return [resolveOrigin(url)];
+  if (!absoluteUrl.test(url)) return [joinedOrigin(baseURL, url)];
+  const { allowAbsoluteUrls } = config;
+  if (allowAbsoluteUrls != false) return [resolveOrigin(url)];
+  if (allowAbsoluteUrls === false && honoursAllowAbsoluteUrls) return [joinedOrigin(baseURL, url)];
+  return [joinedOrigin(baseURL, url), resolveOrigin(url)];
 }
 
-/** The origin the WHATWG URL parser resolves `url` to, as axios's adapters resolve it. */
+/** From axios 1.8.3 on, every adapter joins an absolute URL onto `baseURL` when told to. */
+const honoursAllowAbsoluteUrls = isAtLeast(axios.VERSION, [1, 8, 3]);
+
+function isAtLeast(version: string | undefined, minimum: number[]): boolean {
+  const parts = String(version ?? '')
+    .split('.')
+    .map((part) => parseInt(part, 10) || 0);
+  for (const [index, wanted] of minimum.entries()) {
+    const actual = parts[index] ?? 0;
+    if (actual !== wanted) return actual > wanted;
+  }
+  return true;
+}
+
+/**
+ * The origin the WHATWG URL parser resolves `url` to, as axios's adapters resolve it: against
+ * the document's base URL (which a `<base href>` may move) in a browser, against nothing in Node.
+ */
 export function resolveOrigin(url: string): string | null {
   try {
-    const origin = new URL(url, globalThis.location?.href).origin;
+    const base = globalThis.document?.baseURI ?? globalThis.location?.href;
+    const origin = new URL(url, base).origin;
     return origin === 'null' ? null : origin;
   } catch {
     return null;
@@ -75,11 +113,4 @@ function lastOrigin(): (url: string) => string | null {
     }
     return last;
   };
-}
-
-function isAtLeast(version: string | undefined, [major, minor]: [number, number]): boolean {
-  const [actualMajor = 0, actualMinor = 0] = String(version ?? '')
-    .split('.')
-    .map(Number);
-  return actualMajor > major || (actualMajor === major && actualMinor >= minor);
 }

@@ -44,6 +44,8 @@ export class TokenApi {
   rejectRefresh = false;
   /** Answer every API request 401, even with a fresh token. */
   rejectEveryToken = false;
+  /** Say why in the body only (`insufficient_scope`), without a `WWW-Authenticate` header. */
+  scopeErrorInBody = false;
   /** Leave token endpoint requests unanswered until `stop()`, as a platform that never answers. */
   holdRefresh = false;
   private readonly held: ServerResponse[] = [];
@@ -189,6 +191,10 @@ export class TokenApi {
       this.rejectedPaths.add(path);
       this.counters.unauthorized += 1;
       if (request.headers['x-issued-during-refresh']) this.counters.unauthorizedDuringRefresh += 1;
+      if (this.scopeErrorInBody) {
+        send(response, 401, { error: 'insufficient_scope' });
+        return true;
+      }
       response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
       send(response, 401, { error: 'invalid_token' });
       return true;

@@ -66,7 +66,9 @@ export interface PlatformHost {
  *   iframe: document.querySelector('iframe')!,
  *   origin: 'https://app.example.com',
  *   context: () => currentContext(),
- *   refresh: ({ refreshToken }) => api.post('/oauth/token', { refresh_token: refreshToken }),
+ *   // Resolve to the token endpoint's body, not to the axios response around it.
+ *   refresh: async ({ refreshToken }) =>
+ *     (await api.post('/oauth/token', { refresh_token: refreshToken })).data,
  * });
  * ```
  * @throws TypeError naming the option that is wrong.
