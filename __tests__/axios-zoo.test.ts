@@ -281,6 +281,44 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
     });
   });
 
+  describe('a wait, then the send', () => {
+    it("a request with a timeout that waits for a refresh in time: sent with what is left, response.config is the caller's", async () => {
+      const { oauth2, api } = setup();
+      attachOAuth2(api);
+      server.expireAccessToken();
+      server.setRefreshLatency(100);
+      const first = api.get('/first');
+      await until(() => server.counters.refreshes === 1);
+      const waited = await api.get('/waited', { timeout: 5000 });
+      expect(waited.status).toBe(200);
+      expect(waited.config.timeout).toBe(5000);
+      expect(waited.config.headers.has('Authorization')).toBe(false);
+      await first;
+      expect(server.received.at(-1)?.authorization).toBe(`Bearer ${oauth2.accessToken}`);
+    });
+
+    it('a send after a wait that then times out says the timeout the caller gave', async () => {
+      await server.stop();
+      server = await TokenApi.start({ apiLatencyMs: 400, refreshLatencyMs: 100 });
+      const { api } = setup({ expiresAt: new Date(Date.now() - 1000) });
+      attachOAuth2(api);
+      const error = await failureOf(api.get('/slow', { timeout: 300 }));
+      expect(server.counters).toMatchObject({ refreshes: 1, apiHits: 1 });
+      expect(error.message).toBe('timeout of 300ms exceeded');
+      expect(error.config?.timeout).toBe(300);
+      expect(error.config?.headers.has('Authorization')).toBe(false);
+    });
+
+    it(`the request goes out on the ${adapter} adapter it named`, async () => {
+      const { api } = setup();
+      attachOAuth2(api);
+      const response = await api.get('/x');
+      const sentThroughFetch =
+        typeof Request !== 'undefined' && response.request instanceof Request;
+      expect(sentThroughFetch).toBe(adapter === 'fetch');
+    });
+  });
+
   describe('caller intent', () => {
     it('a Basic Authorization header set on one request is sent as is, and its 401 is not handled', async () => {
       const { api } = setup();
@@ -426,6 +464,115 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
         }
       },
     );
+  });
+
+  describe('defaults and detaching', () => {
+    it.each<[string, (api: AxiosInstance) => void]>([
+      ['common', (api) => (api.defaults.headers.common.Authorization = 'Bearer stale')],
+      ['per method', (api) => (api.defaults.headers.post.Authorization = 'Bearer stale')],
+      [
+        'top level',
+        (api) => Object.assign(api.defaults.headers, { Authorization: 'Bearer stale' }),
+      ],
+      [
+        'lower-case',
+        (api) => Object.assign(api.defaults.headers.common, { authorization: 'Bearer stale' }),
+      ],
+    ])('an Authorization default set %s is replaced by the token', async (_label, setDefault) => {
+      const { oauth2, api } = setup();
+      setDefault(api);
+      attachOAuth2(api);
+      await expect(api.post('/x', {})).resolves.toMatchObject({ status: 200 });
+      expect(server.received[0].authorization).toBe(`Bearer ${oauth2.accessToken}`);
+    });
+
+    it('with no access token, a default Authorization is not sent either', async () => {
+      const { api } = setup({ accessToken: '' });
+      api.defaults.headers.common.Authorization = 'Bearer stale';
+      attachOAuth2(api);
+      await api.get('/x').catch(() => undefined);
+      expect(server.received[0].authorization).toBeUndefined();
+    });
+
+    it('detached while its request is on the wire: the 401 comes back, no refresh', async () => {
+      await server.stop();
+      server = await TokenApi.start({ apiLatencyMs: 100, refreshLatencyMs: 5 });
+      const { api } = setup();
+      const detach = attachOAuth2(api);
+      server.expireAccessToken();
+      const request = failureOf(api.get('/x'));
+      await server.apiHitsReached(1);
+      detach();
+      expect((await request).response?.status).toBe(401);
+      expect(server.counters).toMatchObject({ refreshes: 0, apiHits: 1 });
+    });
+
+    it('detached while its request waits for the refresh: the 401 comes back, no replay', async () => {
+      const { api } = setup();
+      const detach = attachOAuth2(api);
+      server.expireAccessToken();
+      server.setRefreshLatency(100);
+      const request = failureOf(api.get('/x'));
+      await until(() => server.counters.refreshes === 1);
+      detach();
+      expect((await request).response?.status).toBe(401);
+      expect(server.counters.apiHits).toBe(1);
+    });
+
+    it('validateStatus that accepts 401, and a server that rejects every token: one refresh, one replay, the 401 as is', async () => {
+      const { api } = setup();
+      api.defaults.validateStatus = () => true;
+      attachOAuth2(api);
+      server.rejectEveryToken = true;
+      await expect(api.get('/x')).resolves.toMatchObject({ status: 401 });
+      expect(server.counters).toMatchObject({ refreshes: 1, apiHits: 2 });
+    });
+
+    it('validateStatus that accepts 401, with a stream body: BODY_NOT_REPLAYABLE caused by the 401', async () => {
+      const { api } = setup();
+      api.defaults.validateStatus = () => true;
+      attachOAuth2(api);
+      server.expireAccessToken();
+      const error = (await failureOf(
+        api.post('/upload', Readable.from([Buffer.from('chunk')]), {
+          headers: { 'Content-Type': 'application/octet-stream' },
+        }),
+      )) as unknown as OAuth2Error;
+      expect(error.code).toBe('BODY_NOT_REPLAYABLE');
+      expect(error.message).toMatch(/stream that was already consumed/);
+      expect((error.cause as AxiosError).message).toBe('Request failed with status code 401');
+      expect((error.cause as AxiosError).response?.status).toBe(401);
+    });
+
+    it('a config that still names our stand-in adapter is sent once, with one token', async () => {
+      const { api } = setup();
+      let refuseOnce = true;
+      api.interceptors.request.use((config) => {
+        if (!refuseOnce) return config;
+        refuseOnce = false;
+        throw new AxiosError('not yet', 'ERR_NOT_YET', config);
+      });
+      attachOAuth2(api);
+      server.rejectEveryToken = true;
+      const refused = await failureOf(api.get('/x'));
+      expect(typeof refused.config?.adapter).toBe('function');
+      const error = await failureOf(api.request(refused.config ?? {}));
+      expect(error.response?.status).toBe(401);
+      expect(server.counters).toMatchObject({ refreshes: 1, apiHits: 2 });
+    });
+
+    it('one stand-in adapter per adapter, not one per request', async () => {
+      const { api } = setup();
+      const adapters: unknown[] = [];
+      api.interceptors.request.use((config) => {
+        adapters.push(config.adapter);
+        return config;
+      });
+      attachOAuth2(api);
+      await api.get('/a');
+      await api.get('/b');
+      expect(adapters[0]).toBe(adapters[1]);
+    });
   });
 
   describe('clocks and rotation', () => {

@@ -30,7 +30,10 @@ describe.each([
     let sdk!: typeof import('../src') & { axios: typeof import('axios').default };
     jest.isolateModules(() => {
       jest.doMock('axios', () => jest.requireActual(`axios-${version}`));
-      sdk = { ...(require('../src') as typeof import('../src')), axios: require('axios') };
+      sdk = {
+        ...jest.requireActual<typeof import('../src')>('../src'),
+        axios: jest.requireActual(`axios-${version}`),
+      };
     });
     expect(sdk.axios.VERSION).toBe(version);
     const api = await recorder();

@@ -57,14 +57,14 @@ export function defaultShouldRefresh(error: AxiosError): boolean {
   if (response?.status !== 401) return false;
   const challenge = AxiosHeaders.from(response.headers as AxiosHeaders).get('www-authenticate');
   const reason = bearerChallengeError(challenge) ?? bodyError(response.data);
-  return reason === undefined || !notCuredByRefresh.has(reason);
+  return !notCuredByRefresh.has(reason ?? '');
 }
 
 /** Marks our adapter wrappers with the adapter they stand in for; shared by every copy of the SDK. */
 const standsInFor = Symbol.for('@aspro-cloud/miniapp-jssdk.adapter');
 type StandIn = AxiosAdapter & { [standsInFor]?: InternalAxiosRequestConfig['adapter'] };
 
-/** The attachment of each instance, so that attaching again replaces it. */
+/** The last attachment of each instance, so that attaching again replaces it. */
 const attachments = new WeakMap<AxiosInstance, () => void>();
 
 /**
@@ -122,10 +122,7 @@ export function attachOAuth2(
     if (cached) return cached;
     const standIn: StandIn = (config) => {
       config.adapter = original;
-      const adapter =
-        typeof original === 'function'
-          ? original
-          : axios.getAdapter(original ?? axios.defaults.adapter, config);
+      const adapter = axios.getAdapter(original ?? axios.defaults.adapter, config);
       return attached ? send(config, adapter, original === 'fetch') : adapter(config);
     };
     standIn[standsInFor] = original;
@@ -209,7 +206,7 @@ export function attachOAuth2(
   /**
    * The config the adapter gets: the caller's own, with the token and the prepared body, as any
    * auth interceptor would; a copy only when a wait has shortened the timeout, so that the
-   * caller's config keeps its own.
+   * caller's config keeps its own (see {@link handBack}).
    */
   function withToken(
     config: InternalAxiosRequestConfig,
@@ -222,12 +219,10 @@ export function attachOAuth2(
             ...config,
             headers: new AxiosHeaders(config.headers),
             timeout: deadline.remainingTimeout(),
-            timeoutErrorMessage:
-              config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`,
           }
         : config;
     sent.data = body.data;
-    if (body.headers) sent.headers.set(body.headers);
+    sent.headers.set(body.headers);
     if (oauth2.accessToken) sent.headers.set('Authorization', `Bearer ${oauth2.accessToken}`);
     else sent.headers.delete('Authorization');
     return sent;
@@ -239,7 +234,6 @@ export function attachOAuth2(
     attached = false;
     instance.interceptors.request.eject(route);
     stopWatching();
-    if (attachments.get(instance) === detach) attachments.delete(instance);
   }
   attachments.set(instance, detach);
   return detach;
@@ -266,8 +260,13 @@ function handBack<T>(
   config.headers.delete('Authorization');
   if (sent === config || typeof outcome !== 'object' || outcome === null) return outcome;
   const withConfig = outcome as { config?: unknown; response?: { config?: unknown } };
-  if ('config' in withConfig) withConfig.config = config;
-  if (withConfig.response && 'config' in withConfig.response) withConfig.response.config = config;
+  withConfig.config = config;
+  if (withConfig.response) withConfig.response.config = config;
+  const timedOut = outcome instanceof AxiosError && /^timeout/i.test(outcome.message);
+  if (timedOut && (outcome.code === 'ECONNABORTED' || outcome.code === 'ETIMEDOUT')) {
+    // The copy had only what remained of the timeout; the caller set the whole of it.
+    outcome.message = config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
+  }
   return outcome;
 }
 
