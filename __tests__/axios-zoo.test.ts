@@ -309,6 +309,17 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
       expect(error.config?.headers.has('Authorization')).toBe(false);
     });
 
+    it("a request with a timeout that waits, then gets a 500: its error and response hold the caller's config", async () => {
+      const { api } = setup({ expiresAt: new Date(Date.now() - 1000) });
+      attachOAuth2(api);
+      server.answerNext('/api/v1/fails', 500);
+      const error = await failureOf(api.get('/fails', { timeout: 5000 }));
+      expect(error.message).toBe('Request failed with status code 500');
+      expect(error.config?.timeout).toBe(5000);
+      expect(error.response?.config.timeout).toBe(5000);
+      expect(error.response?.config.headers.has('Authorization')).toBe(false);
+    });
+
     it(`the request goes out on the ${adapter} adapter it named`, async () => {
       const { api } = setup();
       attachOAuth2(api);
@@ -517,6 +528,28 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
       detach();
       expect((await request).response?.status).toBe(401);
       expect(server.counters.apiHits).toBe(1);
+    });
+
+    it('validateStatus that accepts 401, detached while the request is on the wire: the 401 as is, no refresh', async () => {
+      await server.stop();
+      server = await TokenApi.start({ apiLatencyMs: 100, refreshLatencyMs: 5 });
+      const { api } = setup();
+      api.defaults.validateStatus = () => true;
+      const detach = attachOAuth2(api);
+      server.expireAccessToken();
+      const request = api.get('/x');
+      await server.apiHitsReached(1);
+      detach();
+      await expect(request).resolves.toMatchObject({ status: 401 });
+      expect(server.counters.refreshes).toBe(0);
+    });
+
+    it("a request's own Authorization that happens to equal another default header is still its own", async () => {
+      const { api } = setup();
+      Object.assign(api.defaults.headers.common, { 'X-Api-Key': 'Basic dXNlcjpw' });
+      attachOAuth2(api);
+      await failureOf(api.get('/x', { headers: { Authorization: 'Basic dXNlcjpw' } }));
+      expect(server.received[0].authorization).toBe('Basic dXNlcjpw');
     });
 
     it('validateStatus that accepts 401, and a server that rejects every token: one refresh, one replay, the 401 as is', async () => {

