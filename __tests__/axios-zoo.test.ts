@@ -436,6 +436,30 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
       expect(server.counters.apiHits).toBe(0);
     });
 
+    it('a timeout without any wait keeps the message this adapter gives without the plugin', async () => {
+      await server.stop();
+      server = await TokenApi.start({ apiLatencyMs: 400, refreshLatencyMs: 5 });
+      const { api } = setup();
+      const bare = axios.create({ baseURL: `${server.origin}/api/v1`, adapter });
+      attachOAuth2(api);
+      const options = { timeout: 50, timeoutErrorMessage: 'the API is slow today' };
+      const expected = await failureOf(bare.get('/bare', options));
+      const error = await failureOf(api.get('/x', options));
+      expect(error.message).toBe(expected.message);
+      expect(error.code).toBe(expected.code);
+    });
+
+    it("an error that is not axios's, from a custom adapter, reaches the caller untouched", async () => {
+      const { api } = setup({ expiresAt: new Date(Date.now() - 1000) });
+      attachOAuth2(api);
+      const broken = new Error('adapter broke');
+      const error = await failureOf(
+        api.get('/x', { timeout: 5000, adapter: () => Promise.reject(broken) }),
+      );
+      expect(error).toBe(broken);
+      expect(Object.keys(broken)).toEqual([]);
+    });
+
     it('a timeout while waiting for the refresh has the code axios uses on this adapter', async () => {
       const { api } = setup();
       attachOAuth2(api);
@@ -495,6 +519,21 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
       attachOAuth2(api);
       await expect(api.post('/x', {})).resolves.toMatchObject({ status: 200 });
       expect(server.received[0].authorization).toBe(`Bearer ${oauth2.accessToken}`);
+    });
+
+    it('a request whose adapter is the stand-in of another copy of the SDK goes out once, through ours', async () => {
+      const { oauth2, api } = setup();
+      attachOAuth2(api);
+      const otherCopy = Object.assign(
+        () => Promise.reject(new Error('the other copy must not send')),
+        { [Symbol.for('@aspro-cloud/miniapp-jssdk.adapter')]: adapter },
+      );
+      server.expireAccessToken();
+      await expect(api.get('/x', { adapter: otherCopy })).resolves.toMatchObject({ status: 200 });
+      expect(server.received.map((request) => request.authorization)).toEqual([
+        'Bearer access-0',
+        `Bearer ${oauth2.accessToken}`,
+      ]);
     });
 
     it('with no access token, a default Authorization is not sent either', async () => {

@@ -48,6 +48,45 @@ describe('the origin policy', () => {
     expect(seen).toEqual([expected]);
   });
 
+  it.each<[string, string, Record<string, unknown>, unknown]>([
+    [
+      'a per-request baseURL elsewhere, with an absolute URL on the API (axios sends to the URL)',
+      'https://api.example.com',
+      { baseURL: 'https://evil.test', url: 'https://api.example.com/x' },
+      'Bearer t',
+    ],
+    [
+      'allowAbsoluteUrls: false pins a URL from user input to a base elsewhere: no token',
+      'https://api.example.com',
+      { baseURL: 'https://evil.test', url: 'https://api.example.com/x', allowAbsoluteUrls: false },
+      null,
+    ],
+    [
+      'allowAbsoluteUrls: false with a base that has credentials: joined as axios joins',
+      'https://user@api.example.com',
+      { url: 'https://evil.test/x', allowAbsoluteUrls: false },
+      'Bearer t',
+    ],
+    [
+      'allowAbsoluteUrls: 0 (falsy, not false): both the joined and the absolute origin must be allowed',
+      'https://api.example.com',
+      { url: 'https://evil.test/x', allowAbsoluteUrls: 0 },
+      null,
+    ],
+    ['no url at all: the base itself', 'https://api.example.com/v1', {}, 'Bearer t'],
+    [
+      'an instance base with an opaque origin (file:) trusts nothing',
+      'file:///srv/api/',
+      { url: 'x' },
+      null,
+    ],
+  ])('%s', async (_label, baseURL, config, expected) => {
+    const { api, seen } = recordingApi(baseURL);
+    attachOAuth2(api, { oauth2 });
+    await api.request(config).catch(() => undefined);
+    expect(seen).toEqual([expected]);
+  });
+
   describe('in a browser-like global', () => {
     const saved = { location: globalThis.location, document: globalThis.document };
     afterEach(() => {
@@ -93,7 +132,7 @@ describe('the origin policy', () => {
 });
 
 describe('isAtLeast', () => {
-  it.each<[string | undefined, boolean]>([
+  it.each<[string, boolean]>([
     ['1.8.3', true],
     ['1.8.2', false],
     ['1.10.0', true],
@@ -103,7 +142,7 @@ describe('isAtLeast', () => {
     ['0.27.2', false],
     ['1.8.3-beta.1', true],
     ['x', false],
-    [undefined, false],
+    ['', false],
   ])('%p is at least 1.8.3: %p', (version, expected) => {
     expect(isAtLeast(version, [1, 8, 3])).toBe(expected);
   });

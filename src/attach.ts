@@ -44,7 +44,7 @@ export interface AttachOAuth2Options {
 }
 
 /** Errors of RFC 6750 that a new token of the same grant cannot cure. */
-const notCuredByRefresh = new Set(['insufficient_scope', 'invalid_request']);
+const notCuredByRefresh = new Set<string | undefined>(['insufficient_scope', 'invalid_request']);
 
 /**
  * The default of {@link AttachOAuth2Options.shouldRefresh}: HTTP 401, unless the server says
@@ -57,7 +57,7 @@ export function defaultShouldRefresh(error: AxiosError): boolean {
   if (response?.status !== 401) return false;
   const challenge = AxiosHeaders.from(response.headers as AxiosHeaders).get('www-authenticate');
   const reason = bearerChallengeError(challenge) ?? bodyError(response.data);
-  return !notCuredByRefresh.has(reason ?? '');
+  return !notCuredByRefresh.has(reason);
 }
 
 /** Marks our adapter wrappers with the adapter they stand in for; shared by every copy of the SDK. */
@@ -162,7 +162,8 @@ export function attachOAuth2(
       const sent = withToken(config, body, deadline);
       return adapter(sent).then(
         (response) => {
-          handBack(response, config, sent);
+          config.headers.delete('Authorization');
+          response.config = config;
           // A 401 that `validateStatus` accepts is still a rejected token.
           if (isReplay || response.status !== 401 || !attached) return response;
           const rejection = new AxiosError(
@@ -242,41 +243,33 @@ function originalAdapter(
 }
 
 /**
- * Takes the token off the caller's config again, and puts that config on what the adapter
- * returned in place of a copy, so that `error.config` and `response.config` hold no token and can
- * be sent again as a fresh request.
+ * Takes the token off the caller's config again, and puts that config on axios's error in place
+ * of a copy, so that `error.config` and `error.response.config` hold no token and can be sent
+ * again as a fresh request. An error that is not axios's is passed on untouched.
  */
-function handBack<T>(
-  outcome: T,
+function handBack(
+  error: unknown,
   config: InternalAxiosRequestConfig,
   sent: InternalAxiosRequestConfig,
-): T {
+): void {
   config.headers.delete('Authorization');
-  if (sent !== config && (outcome instanceof AxiosError || isResponse(outcome))) {
-    outcome.config = config;
-    if (outcome instanceof AxiosError) {
-      if (outcome.response) outcome.response.config = config;
-      // The copy had only what remained of the timeout; the caller set the whole of it.
-      if (/^timeout/i.test(outcome.message)) {
-        outcome.message = config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
-      }
-    }
+  if (!isAxiosError(error)) return;
+  error.config = config;
+  if (error.response) error.response.config = config;
+  // The copy had only what remained of the timeout; the caller set the whole of it.
+  if (sent !== config && /^timeout/i.test(error.message)) {
+    error.message = config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
   }
-  return outcome;
 }
 
 /** `Authorization` values in the instance's defaults, common, per-method or top-level. */
-function defaultAuthorizations(instance: AxiosInstance, method = 'get'): unknown[] {
+function defaultAuthorizations(instance: AxiosInstance, method: string | undefined): unknown[] {
   const defaults = instance.defaults.headers as unknown as Record<string, object | undefined>;
-  return [defaults, defaults.common, defaults[method]].flatMap((headers) =>
+  return [defaults, defaults.common, defaults[String(method)]].flatMap((headers) =>
     Object.entries(headers ?? {})
       .filter(([name]) => name.toLowerCase() === 'authorization')
       .map(([, value]) => value as unknown),
   );
-}
-
-function isResponse(outcome: unknown): outcome is AxiosResponse {
-  return typeof outcome === 'object' && outcome !== null && 'status' in outcome;
 }
 
 function notReplayable(rejection: AxiosError): OAuth2Error {
