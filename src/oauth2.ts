@@ -1,6 +1,7 @@
 import { OAuth2NotInitializedError, OAuth2RefreshError, isOAuth2RefreshError } from './errors';
 import { emit, type EventCallbacks, type OAuth2EventName } from './events';
 import { parseExpiry, type ExpiryInput } from './expiry';
+import { singletons } from './shared';
 import {
   normalizeRefreshResult,
   type OAuth2RefreshHandler,
@@ -65,7 +66,14 @@ const defaults = { refreshTimeoutMs: 30_000, expirySkewMs: 5_000 } as const;
  * ```
  */
 export class OAuth2 {
-  private static instance: OAuth2 | null = null;
+  /**
+   * `instanceof OAuth2` holds for an instance made by any copy of this SDK version (its ESM and
+   * CJS builds), as the singleton is shared by them; subclasses test as usual.
+   */
+  static [Symbol.hasInstance](value: unknown): value is OAuth2 {
+    if (this !== OAuth2) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && singletons().oauth2Instances.has(value);
+  }
 
   private tokens: OAuth2RefreshResult;
   private callbacks: EventCallbacks<OAuth2EventName>;
@@ -106,6 +114,7 @@ export class OAuth2 {
     this.tokens = this.holdTokens(valid, null);
     this.callbacks = { ...params.events };
     this.refreshHandler = params.refreshHandler;
+    singletons().oauth2Instances.add(this);
   }
 
   /**
@@ -114,12 +123,12 @@ export class OAuth2 {
    * @throws TypeError or RangeError naming the parameter that is wrong.
    */
   static initialize(params: OAuth2Params = {}): OAuth2 {
-    if (OAuth2.instance) {
-      if (params.events) OAuth2.instance.events = params.events;
-      return OAuth2.instance;
+    const shared = singletons();
+    if (shared.oauth2) {
+      if (params.events) shared.oauth2.events = params.events;
+      return shared.oauth2;
     }
-    OAuth2.instance = new OAuth2(params);
-    return OAuth2.instance;
+    return (shared.oauth2 = new OAuth2(params));
   }
 
   /**
@@ -127,13 +136,14 @@ export class OAuth2 {
    * @throws {@link OAuth2NotInitializedError} when there is none.
    */
   static getInstance(): OAuth2 {
-    if (!OAuth2.instance) throw new OAuth2NotInitializedError();
-    return OAuth2.instance;
+    const { oauth2 } = singletons();
+    if (!oauth2) throw new OAuth2NotInitializedError();
+    return oauth2;
   }
 
   /** @internal The singleton, or `null` when there is none. */
   static get current(): OAuth2 | null {
-    return OAuth2.instance;
+    return singletons().oauth2;
   }
 
   /** Current OAuth2 access token. */
@@ -200,7 +210,8 @@ export class OAuth2 {
     this.abortRefresh?.(destroyedError());
     for (const callback of [...this.destroyCallbacks]) callback();
     this.destroyCallbacks.clear();
-    if (OAuth2.instance === this) OAuth2.instance = null;
+    const shared = singletons();
+    if (shared.oauth2 === this) shared.oauth2 = null;
   }
 
   /** @internal */

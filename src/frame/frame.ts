@@ -4,6 +4,7 @@ import { formatPlatformExpiry } from '../expiry';
 import { OAuth2 } from '../oauth2';
 import { originMatcher } from '../origin-pattern';
 import { readContext, type FrameContext } from '../protocol';
+import { singletons } from '../shared';
 import { createBridge, type Bridge, type BridgeWindow } from './bridge';
 import { Rest } from './rest';
 import { resolveTargetOrigin, type OriginSources } from './target-origin';
@@ -53,9 +54,6 @@ const defaultTimeoutMs = 10_000;
  * once and resolves to the same frame afterwards.
  */
 export class Frame {
-  private static instance: Frame | null = null;
-  private static starting: Promise<Frame> | null = null;
-
   /** The platform window's origin; every message goes there and only there. */
   readonly targetOrigin: string;
   /** The REST client, with OAuth2 attached. */
@@ -81,11 +79,11 @@ export class Frame {
    * does not answer.
    */
   static initialize(params: FrameParams = {}): Promise<Frame> {
-    if (Frame.instance) return Promise.resolve(Frame.instance);
-    Frame.starting ??= Frame.start(params).finally(() => {
-      Frame.starting = null;
-    });
-    return Frame.starting;
+    const shared = singletons();
+    if (shared.frame) return Promise.resolve(shared.frame);
+    return (shared.startingFrame ??= Frame.start(params).finally(() => {
+      shared.startingFrame = null;
+    }));
   }
 
   /**
@@ -93,13 +91,14 @@ export class Frame {
    * @throws {@link FrameInitializationError} before `initialize()` resolved.
    */
   static getInstance(): Frame {
-    if (!Frame.instance) {
+    const { frame } = singletons();
+    if (!frame) {
       throw new FrameInitializationError(
         'NOT_INITIALIZED',
         'The frame is not initialized: await App.initializeFrame() first.',
       );
     }
-    return Frame.instance;
+    return frame;
   }
 
   private static async start(params: FrameParams): Promise<Frame> {
@@ -136,7 +135,7 @@ export class Frame {
         params.apiBaseURL ?? `${context.https ? 'https' : 'http'}://${context.domain}/api/v1`;
       const frame = new Frame(targetOrigin, context, bridge, new Rest(oauth2, baseURL));
       frame.callbacks = { ...params.events };
-      Frame.instance = frame;
+      singletons().frame = frame;
       emit(frame.callbacks, 'onReady', { domain: context.domain });
       return frame;
     } catch (error) {
@@ -196,7 +195,8 @@ export class Frame {
     this.bridge.destroy();
     this.rest.destroy();
     this.rest.oauth2.destroy();
-    if (Frame.instance === this) Frame.instance = null;
+    const shared = singletons();
+    if (shared.frame === this) shared.frame = null;
   }
 }
 

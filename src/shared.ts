@@ -1,0 +1,36 @@
+import type { Frame } from './frame/frame';
+import type { OAuth2 } from './oauth2';
+
+declare const __SDK_VERSION__: string | undefined;
+
+/** The package version, set by the build; tests run the sources. */
+const version = typeof __SDK_VERSION__ === 'string' ? __SDK_VERSION__ : 'source';
+
+/** What must exist once per page or process, however many copies of this SDK are loaded. */
+export interface Singletons {
+  /** Every OAuth2 made by a copy of this version, for `instanceof`. */
+  oauth2Instances: WeakSet<object>;
+  oauth2: OAuth2 | null;
+  frame: Frame | null;
+  startingFrame: Promise<Frame> | null;
+}
+
+/**
+ * A key of this exact SDK version in the global symbol registry. Copies of one version (its ESM
+ * and CJS builds, a bundle beside the script tag) find the same key; another version, whose
+ * internals may differ, gets its own.
+ */
+export function sdkKey(name: string): symbol {
+  return Symbol.for(`@aspro-cloud/miniapp-jssdk@${version}/${name}`);
+}
+
+/** The singletons of this SDK version, kept on `globalThis`. */
+export function singletons(): Singletons {
+  const global = globalThis as { [key: symbol]: Singletons | undefined };
+  return (global[sdkKey('singletons')] ??= {
+    oauth2Instances: new WeakSet(),
+    oauth2: null,
+    frame: null,
+    startingFrame: null,
+  });
+}
