@@ -27,7 +27,7 @@ describe.each([
   ['1.8.1', 'fetch'],
 ])('axios %s on the %s adapter', (version, adapter) => {
   it('allowAbsoluteUrls: false with a URL from user input: the token never reaches another origin', async () => {
-    let sdk!: typeof import('../src') & { axios: typeof import('axios').default };
+    let sdk!: typeof import('../src') & { axios: typeof import('axios') };
     jest.isolateModules(() => {
       jest.doMock('axios', () => jest.requireActual(`axios-${version}`));
       sdk = {

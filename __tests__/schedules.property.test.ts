@@ -11,6 +11,7 @@ import axios, {
   type AxiosResponse,
   type AxiosInstance,
   type InternalAxiosRequestConfig,
+  type RawAxiosHeaders,
 } from 'axios';
 import fc from 'fast-check';
 import { OAuth2, attachOAuth2, type OAuth2RefreshResultLike } from '../src';
@@ -321,11 +322,9 @@ async function run(schedule: Schedule): Promise<void> {
     const transforms = transformOf(plan.transform) ?? probe.defaults.transformRequest;
     let data = bodyOf(plan.body, index);
     for (const transform of [transforms].flat()) {
-      data = (transform as (this: unknown, data: unknown, headers: AxiosHeaders) => unknown).call(
-        { transitional: probe.defaults.transitional },
-        data,
-        new AxiosHeaders(),
-      );
+      data = (
+        transform as (this: unknown, data: unknown, headers: RawAxiosHeaders) => unknown
+      ).call({ transitional: probe.defaults.transitional }, data, new AxiosHeaders());
     }
     return wireForm(data);
   });

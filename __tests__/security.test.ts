@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { OAuth2, attachOAuth2, isMiniAppError } from '../src';
+import { App, OAuth2, attachOAuth2, isMiniAppError } from '../src';
+import { createPlatformHost } from '../src/platform';
 import { normalizeRefreshResult } from '../src/tokens';
 import { sampleContext } from './helpers/context';
 import { connectedWindows } from './helpers/fake-windows';
@@ -210,8 +211,6 @@ describe('tokens never appear in error messages', () => {
 describe('the bridge under hostile input (in a full handshake)', () => {
   it('a flood of forged, malformed and polluting messages leaves the frame working', async () => {
     const windows = connectedWindows(platformOrigin, appOrigin);
-    const { createPlatformHost } = await import('../src/platform');
-    const { App } = await import('../src');
     createPlatformHost({
       iframe: windows.iframe,
       origin: appOrigin,

@@ -14,9 +14,8 @@ Open the platform page, press "Burst of 20 API calls" in the mini-app, then "Exp
 token" and burst again: 20 requests, 20 401s, one refresh through the platform, 20 replays.
 "Refuse refreshes" makes the platform say no; every call then fails with OAuth2RefreshError.
 Ctrl+C stops the servers.`);
-  const stop = async () => {
-    await playground.stop();
-    process.exit(0);
+  const stop = () => {
+    void playground.stop().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

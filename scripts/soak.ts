@@ -2,7 +2,7 @@
 // instance (mock adapter), refreshing through the postMessage bridge and the platform host on
 // stand-in windows; then the same load through axios-auth-refresh. Reports heap growth after GC
 // and what is left registered. Run with `npm run soak` (it passes --expose-gc).
-import axios, { AxiosHeaders, type AxiosInstance } from 'axios';
+import axios, { AxiosHeaders, type AxiosInstance, type RawAxiosHeaders } from 'axios';
 import createAuthRefreshInterceptor from 'axios-auth-refresh';
 import MockAdapter from 'axios-mock-adapter';
 import { App, OAuth2 } from '../src';
@@ -37,7 +37,7 @@ function fakeApi(instance: AxiosInstance) {
   const state = { token: 'access-0', generation: 0, requests: 0, failures: 0 };
   const mock = new MockAdapter(instance);
   mock.onAny().reply((config) => {
-    const authorization = AxiosHeaders.from(config.headers as AxiosHeaders).get('Authorization');
+    const authorization = AxiosHeaders.from(config.headers as RawAxiosHeaders).get('Authorization');
     return authorization === `Bearer ${state.token}` ? [200, {}] : [401, {}];
   });
   return {

@@ -6,6 +6,7 @@ import axios, {
   type AxiosInstance,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
+  type RawAxiosHeaders,
 } from 'axios';
 import { bearerChallengeError, bodyError } from './challenge';
 import { OAuth2Error } from './errors';
@@ -55,7 +56,7 @@ const notCuredByRefresh = new Set<string | undefined>(['insufficient_scope', 'in
 export function defaultShouldRefresh(error: AxiosError): boolean {
   const response = error.response;
   if (response?.status !== 401) return false;
-  const challenge = AxiosHeaders.from(response.headers as AxiosHeaders).get('www-authenticate');
+  const challenge = AxiosHeaders.from(response.headers as RawAxiosHeaders).get('www-authenticate');
   const reason = bearerChallengeError(challenge) ?? bodyError(response.data);
   return !notCuredByRefresh.has(reason);
 }

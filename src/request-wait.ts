@@ -69,7 +69,7 @@ export class RequestDeadline {
     return undefined;
   }
 
-  private canceled(): CanceledError<unknown> {
+  private canceled(): AxiosError {
     return new CanceledError('canceled while waiting for the OAuth2 refresh', this.config);
   }
 

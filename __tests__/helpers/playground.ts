@@ -61,9 +61,12 @@ async function listen(
   host: string,
   ...routes: Route[]
 ): Promise<{ server: Server; origin: string }> {
-  const server = createServer(async (request, response) => {
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
     for (const route of routes) if (await route(request, response)) return;
     response.writeHead(404).end();
+  };
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => response.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, origin: `http://${host}:${(server.address() as AddressInfo).port}` };

@@ -1,4 +1,9 @@
-import axios, { AxiosHeaders, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
+import axios, {
+  AxiosHeaders,
+  type AxiosInstance,
+  type InternalAxiosRequestConfig,
+  type RawAxiosHeaders,
+} from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { OAuth2, type OAuth2Params, type OAuth2RefreshResultLike } from '../../src';
 
@@ -77,7 +82,7 @@ export function countingRefreshHandler(options: { gated?: boolean } = {}) {
 export function bearerOf(
   config: InternalAxiosRequestConfig | { headers?: unknown },
 ): string | undefined {
-  const value = AxiosHeaders.from(config.headers as AxiosHeaders).get('Authorization');
+  const value = AxiosHeaders.from(config.headers as RawAxiosHeaders).get('Authorization');
   return typeof value === 'string' ? value.replace(/^Bearer /, '') : undefined;
 }
 

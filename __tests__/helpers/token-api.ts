@@ -76,8 +76,11 @@ export class TokenApi {
   /** Starts the API on its own server, on a free loopback port. */
   static async start(options: TokenApiOptions = {}): Promise<TokenApi> {
     const api = new TokenApi(options);
-    const server = createServer(async (request, response) => {
-      if (!(await api.handle(request, response))) send(response, 404, { error: 'not_found' });
+    const server = createServer((request, response) => {
+      api.handle(request, response).then(
+        (handled) => handled || send(response, 404, { error: 'not_found' }),
+        () => response.destroy(),
+      );
     });
     api.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
