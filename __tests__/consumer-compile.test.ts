@@ -123,15 +123,16 @@ export async function main(accessToken: string, refreshToken: string): Promise<v
     placement: { id: 'p', code: 'left_menu', props: {} },
     ratelimit: { limit: 10 },
   };
+  const iframe = document.createElement('iframe');
   const host = createPlatformHost({
-    iframe: document.createElement('iframe'),
+    iframe,
     origin: 'https://app.example.com',
     context: () => context,
     refresh: async ({ refreshToken }) => ({ access_token: refreshToken, expires_in: 3600 }),
   });
-  // @ts-expect-error origin is a string: an error only if createPlatformHost is typed
-  createPlatformHost({ iframe: document.createElement('iframe'), origin: 1, context, refresh: () => ({ access_token: 'a' }) });
   host.destroy();
+  // @ts-expect-error origin is a string: an error only if createPlatformHost is typed
+  createPlatformHost({ iframe, origin: 1, context, refresh: () => ({ access_token: 'a' }) });
 }
 `;
 
@@ -216,7 +217,8 @@ interface Compilation {
 function compile(version: TypeScriptVersion, projectDir: string): Promise<Compilation> {
   const args = [tscPath(version), '-p', projectDir, '--listFiles', '--pretty', 'false'];
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    const options = { cwd: projectDir, maxBuffer: 16 << 20 };
+    execFile(process.execPath, args, options, (error, stdout, stderr) => {
       const lines = `${stdout}${stderr}`.split(/\r?\n/).filter(Boolean);
       const isListedFile = (line: string) => /^(\/|[A-Za-z]:[\\/])\S*\.[cm]?ts$/.test(line);
       const ourEntry = /miniapp-jssdk[\\/]dist[\\/]((index|platform)\.d\.m?ts)$/;

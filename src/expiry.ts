@@ -5,14 +5,14 @@
  */
 export type ExpiryInput = Date | number | string;
 
-/** Date and time, optional seconds and fraction, optional offset; nothing else. */
+/** Date and time, optional seconds and fraction, optional offset (sign, hours, minutes); nothing else. */
 const isoDateTime =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:Z|([+-])(\d{2})(?::?(\d{2}))?)?$/i;
 /** Epoch milliseconds below this (March 1973) are almost surely seconds passed by mistake. */
 const smallestPlausibleEpochMs = 1e11;
 
 /**
- * Reads an expiry into a `Date`, or returns a sentence saying why it cannot. Strict: every
+ * Reads an expiry into a `Date`, or returns a few words saying why it cannot. Strict: every
  * field is range-checked (`10:61:00` is refused, never rolled over to `11:01`) and no format
  * is left to the engine's `Date.parse`, whose extras differ between browsers.
  *
@@ -22,44 +22,52 @@ const smallestPlausibleEpochMs = 1e11;
  */
 export function parseExpiry(value: ExpiryInput): Date | string {
   if (value instanceof Date) {
-    return Number.isNaN(value.getTime()) ? 'it is an invalid Date' : new Date(value.getTime());
+    return Number.isNaN(value.getTime()) ? 'an invalid Date' : new Date(value.getTime());
   }
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return 'it is not a finite number';
-    if (value < smallestPlausibleEpochMs) {
-      return 'it looks like epoch seconds; pass epoch milliseconds';
-    }
-    return new Date(value);
+    if (!Number.isFinite(value)) return 'not a finite number';
+    return value < smallestPlausibleEpochMs ? 'epoch seconds, not milliseconds' : new Date(value);
   }
-  if (typeof value !== 'string') return 'it is neither a Date, a number nor a string';
+  if (typeof value !== 'string') return 'neither a Date, a number nor a string';
   const parts = isoDateTime.exec(value.trim());
-  if (!parts) return "it is not ISO 8601 nor 'YYYY-MM-DD HH:mm:ss'";
-  const [, year, month, day, hour, minute, second = '0', fraction = '0', offset] = parts;
-  const fields = [+month, +day, +hour, +minute, +second];
-  const offsetMinutes = readOffset(offset);
-  if (offsetMinutes === null || !inRange(fields, [12, 31, 23, 59, 59], [1, 1, 0, 0, 0])) {
-    return 'one of its fields is out of range';
+  if (!parts) return 'an unknown format';
+  const [
+    ,
+    year,
+    month,
+    day,
+    hour,
+    minute,
+    second,
+    fraction = '0',
+    sign,
+    offsetHours,
+    offsetMinutes,
+  ] = parts;
+  // month, day, hour, minute, second, then the offset's hours and minutes
+  const fields = [month, day, hour, minute, second, offsetHours, offsetMinutes].map(
+    (field) => +(field ?? 0),
+  );
+  if (
+    fields.some(
+      (field, index) => field < +(index < 2) || field > [12, 31, 23, 59, 59, 23, 59][index],
+    )
+  ) {
+    return 'a field out of range';
   }
-  const milliseconds = Math.floor(+fraction.padEnd(3, '0').slice(0, 3));
-  const date = new Date(Date.UTC(2000, +month - 1, +day, +hour, +minute, +second, milliseconds));
   // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0–99 as 1900–1999.
-  date.setUTCFullYear(+year, +month - 1, +day);
-  if (date.getUTCDate() !== +day) return 'it is not a calendar date';
-  return new Date(date.getTime() - offsetMinutes * 60_000);
-}
-
-/** Minutes east of UTC, `0` for none or `Z`, `null` when out of range. */
-function readOffset(offset: string | undefined): number | null {
-  if (!offset || offset.toUpperCase() === 'Z') return 0;
-  const sign = offset.startsWith('-') ? -1 : 1;
-  const digits = offset.slice(1).replace(':', '');
-  const hours = +digits.slice(0, 2);
-  const minutes = +(digits.slice(2) || '0');
-  return hours > 23 || minutes > 59 ? null : sign * (hours * 60 + minutes);
-}
-
-function inRange(values: number[], maxima: number[], minima: number[]): boolean {
-  return values.every((value, index) => value >= minima[index] && value <= maxima[index]);
+  const date = new Date(0);
+  date.setUTCFullYear(+year, fields[0] - 1, fields[1]);
+  if (date.getUTCDate() !== fields[1]) return 'not a calendar date';
+  // Hours and minutes beyond their range roll over, which moves the time by the offset.
+  const east = sign === '-' ? -1 : 1;
+  date.setUTCHours(
+    fields[2] - east * fields[5],
+    fields[3] - east * fields[6],
+    fields[4],
+    +(fraction + '00').slice(0, 3),
+  );
+  return date;
 }
 
 /**

@@ -48,8 +48,6 @@ export interface RequestTicket {
   readonly refreshesStarted: number;
 }
 
-const defaults = { refreshTimeoutMs: 30_000, expirySkewMs: 5_000 } as const;
-
 /**
  * Manages the OAuth2 tokens of a mini-app: holds them, refreshes them once however many callers
  * ask at the same time, and tells subscribers.
@@ -75,18 +73,19 @@ export class OAuth2 {
     return typeof value === 'object' && value !== null && singletons().oauth2Instances.has(value);
   }
 
-  private tokens: OAuth2RefreshResult;
-  private callbacks: EventCallbacks<OAuth2EventName>;
-  private refreshHandler: OAuth2RefreshHandler | undefined;
-  private readonly refreshTimeoutMs: number;
-  private readonly expirySkewMs: number;
+  // ES private members (`#`), which bundlers shorten; nothing outside this class touches them.
+  #tokens: OAuth2RefreshResult;
+  #callbacks: EventCallbacks<OAuth2EventName>;
+  #refreshHandler: OAuth2RefreshHandler | undefined;
+  readonly #refreshTimeoutMs: number;
+  readonly #expirySkewMs: number;
   /** Replaced, never mutated, so that requests can keep a reference cheaply. */
-  private currentTicket: RequestTicket = { generation: 0, refreshesStarted: 0 };
+  #ticket: RequestTicket = { generation: 0, refreshesStarted: 0 };
   /** Epoch ms from which the token counts as expired; `Infinity` when the expiry is unknown. */
-  private refreshDueAt = Infinity;
+  #refreshDueAt = Infinity;
   /** The generation whose token was last refreshed ahead of its expiry: once per generation. */
-  private proactiveGeneration = -1;
-  private inFlight: {
+  #proactiveGeneration = -1;
+  #inFlight: {
     attempt: number;
     promise: Promise<OAuth2RefreshResult>;
     /** Started ahead of a known expiry, not by a 401: its failure does not stop requests. */
@@ -97,11 +96,11 @@ export class OAuth2 {
    * `refreshTimeoutMs`: a refresh started meanwhile waits for it instead of spending the same
    * (possibly single-use) refresh token twice.
    */
-  private unanswered: { answer: Promise<OAuth2RefreshResult>; until: number } | null = null;
-  private lastFailure: { attempt: number; error: OAuth2RefreshError } | null = null;
-  private abortRefresh: ((reason: OAuth2RefreshError) => void) | null = null;
-  private readonly destroyCallbacks = new Set<() => void>();
-  private destroyed = false;
+  #unanswered: { answer: Promise<OAuth2RefreshResult>; until: number } | null = null;
+  #lastFailure: { attempt: number; error: OAuth2RefreshError } | null = null;
+  #abortRefresh: ((reason: OAuth2RefreshError) => void) | null = null;
+  readonly #destroyCallbacks = new Set<() => void>();
+  #destroyed = false;
 
   /**
    * Creates an independent instance; most code wants {@link OAuth2.initialize} instead.
@@ -109,11 +108,11 @@ export class OAuth2 {
    */
   constructor(params: OAuth2Params = {}) {
     const valid = validateParams(params);
-    this.refreshTimeoutMs = valid.refreshTimeoutMs;
-    this.expirySkewMs = valid.expirySkewMs;
-    this.tokens = this.holdTokens(valid, null);
-    this.callbacks = { ...params.events };
-    this.refreshHandler = params.refreshHandler;
+    this.#refreshTimeoutMs = valid.refreshTimeoutMs;
+    this.#expirySkewMs = valid.expirySkewMs;
+    this.#tokens = this.#hold(valid, null);
+    this.#callbacks = { ...params.events };
+    this.#refreshHandler = params.refreshHandler;
     singletons().oauth2Instances.add(this);
   }
 
@@ -148,29 +147,26 @@ export class OAuth2 {
 
   /** Current OAuth2 access token. */
   get accessToken(): string {
-    return this.tokens.accessToken;
+    return this.#tokens.accessToken;
   }
 
   /** Current OAuth2 refresh token. */
   get refreshToken(): string {
-    return this.tokens.refreshToken;
+    return this.#tokens.refreshToken;
   }
 
   /** Access token expiration date and time; `null` when unknown. */
   get expiresAt(): Date | null {
-    return copyTokens(this.tokens).expiresAt;
+    return copyTokens(this.#tokens).expiresAt;
   }
 
   /** Event handlers: `onRefresh(data)` after a successful refresh, `onRefreshError(error)` after a failed one. */
   get events(): EventCallbacks<OAuth2EventName> {
-    return { ...this.callbacks };
+    return { ...this.#callbacks };
   }
 
   set events(value: EventCallbacks<OAuth2EventName>) {
-    if (typeof value !== 'object' || value === null) {
-      throw new TypeError('OAuth2 events: pass an object such as { onRefresh: (data) => {} }.');
-    }
-    this.callbacks = { ...value };
+    this.#callbacks = { ...checkEvents(value) };
   }
 
   /**
@@ -185,17 +181,18 @@ export class OAuth2 {
    * @throws {@link OAuth2RefreshError} (as a rejection), with the handler's error as `cause`.
    */
   refresh(): Promise<OAuth2RefreshResult> {
-    return this.joinOrStartFlight(false);
+    return this.#flight(false);
   }
 
-  private joinOrStartFlight(proactive: boolean): Promise<OAuth2RefreshResult> {
-    if (this.destroyed) return Promise.reject(destroyedError());
-    if (!this.inFlight) {
-      this.advanceTicket(0, 1);
-      const attempt = this.currentTicket.refreshesStarted;
-      this.inFlight = { attempt, promise: this.performRefresh(attempt), proactive };
+  /** Joins the refresh in flight, or starts one. */
+  #flight(proactive: boolean): Promise<OAuth2RefreshResult> {
+    if (this.#destroyed) return Promise.reject(destroyedError());
+    if (!this.#inFlight) {
+      this.#advance(0, 1);
+      const attempt = this.#ticket.refreshesStarted;
+      this.#inFlight = { attempt, promise: this.#performRefresh(attempt), proactive };
     }
-    return this.inFlight.promise;
+    return this.#inFlight.promise;
   }
 
   /**
@@ -204,34 +201,34 @@ export class OAuth2 {
    * singleton so that `initialize()` creates a new one. Calling it again does nothing.
    */
   destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.callbacks = {};
-    this.abortRefresh?.(destroyedError());
-    for (const callback of [...this.destroyCallbacks]) callback();
-    this.destroyCallbacks.clear();
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#callbacks = {};
+    this.#abortRefresh?.(destroyedError());
+    for (const callback of [...this.#destroyCallbacks]) callback();
+    this.#destroyCallbacks.clear();
     const shared = singletons();
     if (shared.oauth2 === this) shared.oauth2 = null;
   }
 
   /** @internal */
   get isDestroyed(): boolean {
-    return this.destroyed;
+    return this.#destroyed;
   }
 
   /** @internal */
   get isRefreshing(): boolean {
-    return this.inFlight !== null;
+    return this.#inFlight !== null;
   }
 
   /** @internal What a request sent now knows of the tokens. */
   get ticket(): RequestTicket {
-    return this.currentTicket;
+    return this.#ticket;
   }
 
   /** @internal Whether the access token is known to expire within the skew of `now`. */
   isExpiring(now: number): boolean {
-    return now >= this.refreshDueAt;
+    return now >= this.#refreshDueAt;
   }
 
   /**
@@ -241,8 +238,8 @@ export class OAuth2 {
    */
   mustWaitBeforeSending(now: number): boolean {
     return (
-      this.inFlight !== null ||
-      (this.isExpiring(now) && this.proactiveGeneration !== this.currentTicket.generation)
+      this.#inFlight !== null ||
+      (this.isExpiring(now) && this.#proactiveGeneration !== this.#ticket.generation)
     );
   }
 
@@ -251,19 +248,19 @@ export class OAuth2 {
    * token known to be expired. Rejects with that refresh's error, unless newer tokens arrived.
    */
   async settleBeforeSending(): Promise<void> {
-    const sentWith = this.currentTicket;
-    if (!this.inFlight && this.mustWaitBeforeSending(Date.now())) {
-      this.proactiveGeneration = sentWith.generation;
-      this.joinOrStartFlight(true).catch(() => undefined);
+    const sentWith = this.#ticket;
+    if (!this.#inFlight && this.mustWaitBeforeSending(Date.now())) {
+      this.#proactiveGeneration = sentWith.generation;
+      this.#flight(true).catch(() => undefined);
     }
-    const flight = this.inFlight;
+    const flight = this.#inFlight;
     if (!flight) return;
     try {
-      await this.unlessReplaced(flight.promise, sentWith);
+      await this.#unlessReplaced(flight.promise, sentWith);
     } catch (error) {
       // A refresh ahead of the expiry that failed: the token may still be good (clocks differ),
       // so the request goes out with it and the server's answer decides.
-      if (!flight.proactive || this.destroyed) throw error;
+      if (!flight.proactive || this.#destroyed) throw error;
     }
   }
 
@@ -274,39 +271,36 @@ export class OAuth2 {
    * shared rather than repeated.
    */
   async recoverFromRejection(sentWith: RequestTicket): Promise<void> {
-    if (this.currentTicket.generation !== sentWith.generation) return;
-    if (this.inFlight) {
-      await this.unlessReplaced(this.inFlight.promise, sentWith);
-      return;
+    if (this.#ticket.generation !== sentWith.generation) return;
+    const failure = this.#lastFailure;
+    if (!this.#inFlight && failure && failure.attempt > sentWith.refreshesStarted) {
+      throw failure.error;
     }
-    if (this.lastFailure && this.lastFailure.attempt > sentWith.refreshesStarted) {
-      throw this.lastFailure.error;
-    }
-    await this.unlessReplaced(this.refresh(), sentWith);
+    await this.#unlessReplaced(this.#inFlight?.promise ?? this.refresh(), sentWith);
   }
 
   /** A failed refresh does not fail a request when newer tokens arrived meanwhile (a late answer). */
-  private async unlessReplaced(flight: Promise<unknown>, sentWith: RequestTicket): Promise<void> {
+  async #unlessReplaced(flight: Promise<unknown>, sentWith: RequestTicket): Promise<void> {
     try {
       await flight;
     } catch (error) {
-      if (this.currentTicket.generation === sentWith.generation) throw error;
+      if (this.#ticket.generation === sentWith.generation) throw error;
     }
   }
 
   /** @internal Runs `callback` when this instance is destroyed; returns its unsubscribe. */
   onDestroy(callback: () => void): () => void {
-    this.destroyCallbacks.add(callback);
-    return () => this.destroyCallbacks.delete(callback);
+    this.#destroyCallbacks.add(callback);
+    return () => this.#destroyCallbacks.delete(callback);
   }
 
   /** @internal Replaces tokens and handler, as when the platform hands over a new context. */
   adopt(
     params: Pick<OAuth2Params, 'accessToken' | 'refreshToken' | 'expiresAt' | 'refreshHandler'>,
   ): void {
-    this.tokens = this.holdTokens(validateParams(params), null);
-    this.refreshHandler = params.refreshHandler ?? this.refreshHandler;
-    this.advanceTicket(1, 0);
+    this.#tokens = this.#hold(validateParams(params), null);
+    this.#refreshHandler = params.refreshHandler ?? this.#refreshHandler;
+    this.#advance(1, 0);
   }
 
   /**
@@ -314,60 +308,58 @@ export class OAuth2 {
    * handler runs and a handler that calls `refresh()` joins it. Callers get the outcome within
    * `refreshTimeoutMs`; the handler's answer is adopted whenever it comes.
    */
-  private async performRefresh(attempt: number): Promise<OAuth2RefreshResult> {
-    const { generation } = this.currentTicket;
-    const refreshToken = this.tokens.refreshToken;
-    const unanswered =
-      this.unanswered && Date.now() < this.unanswered.until ? this.unanswered.answer : null;
+  async #performRefresh(attempt: number): Promise<OAuth2RefreshResult> {
+    const { generation } = this.#ticket;
+    const refreshToken = this.#tokens.refreshToken;
+    const late = this.#unanswered;
+    const unanswered = late && Date.now() < late.until ? late.answer : null;
     const answer =
       unanswered ??
       Promise.resolve()
-        .then(() => this.callRefreshHandler(refreshToken))
-        .then((raw) => this.adoptRefreshResult(raw, { refreshToken, generation, attempt }));
+        .then(() => this.#callRefreshHandler(refreshToken))
+        .then((raw) => this.#adoptResult(raw, refreshToken, generation, attempt));
     try {
-      const result = await this.withinTimeout(answer);
-      this.endFlight(attempt);
+      const result = await this.#withinTimeout(answer);
+      this.#endFlight(attempt);
       return result;
     } catch (cause) {
-      if (!unanswered && isOAuth2RefreshError(cause) && cause.code === 'REFRESH_TIMEOUT') {
-        this.awaitLate(answer);
-      }
       const error = isOAuth2RefreshError(cause)
         ? cause
         : new OAuth2RefreshError(
             'REFRESH_FAILED',
-            'The token refresh failed; the previous tokens are kept. See `cause` for why.',
+            'Token refresh failed; previous tokens are kept. See cause.',
             { cause },
           );
-      this.lastFailure = { attempt, error };
-      this.endFlight(attempt);
-      emit(this.callbacks, 'onRefreshError', error);
+      if (!unanswered && error.code === 'REFRESH_TIMEOUT') this.#awaitLate(answer);
+      this.#lastFailure = { attempt, error };
+      this.#endFlight(attempt);
+      emit(this.#callbacks, 'onRefreshError', error);
       throw error;
     }
   }
 
-  private awaitLate(answer: Promise<OAuth2RefreshResult>): void {
-    this.unanswered = { answer, until: Date.now() + this.refreshTimeoutMs };
+  #awaitLate(answer: Promise<OAuth2RefreshResult>): void {
+    this.#unanswered = { answer, until: Date.now() + this.#refreshTimeoutMs };
     const forget = () => {
-      if (this.unanswered?.answer === answer) this.unanswered = null;
+      if (this.#unanswered?.answer === answer) this.#unanswered = null;
     };
     answer.then(forget, forget);
   }
 
   /** Clears the flight before its events fire, so a handler that calls `refresh()` starts anew. */
-  private endFlight(attempt: number): void {
-    if (this.inFlight?.attempt === attempt) this.inFlight = null;
+  #endFlight(attempt: number): void {
+    if (this.#inFlight?.attempt === attempt) this.#inFlight = null;
   }
 
-  private callRefreshHandler(refreshToken: string): unknown {
-    if (this.destroyed) throw destroyedError();
-    if (!this.refreshHandler) {
+  #callRefreshHandler(refreshToken: string): unknown {
+    if (this.#destroyed) throw destroyedError();
+    if (!this.#refreshHandler) {
       throw new OAuth2RefreshError(
         'NO_REFRESH_HANDLER',
-        'OAuth2 has no refreshHandler: pass one to OAuth2.initialize({ refreshHandler }), or start inside the platform with App.initializeFrame().',
+        'OAuth2 has no refreshHandler: pass one to OAuth2.initialize(), or call App.initializeFrame().',
       );
     }
-    return this.refreshHandler({ refreshToken });
+    return this.#refreshHandler({ refreshToken });
   }
 
   /**
@@ -375,19 +367,21 @@ export class OAuth2 {
    * the refresh started from is still current; otherwise newer tokens are already held and are
    * what the callers get.
    */
-  private adoptRefreshResult(
+  #adoptResult(
     raw: unknown,
-    basis: { refreshToken: string; generation: number; attempt: number },
+    refreshToken: string,
+    generation: number,
+    attempt: number,
   ): OAuth2RefreshResult {
-    if (this.destroyed) throw destroyedError();
+    if (this.#destroyed) throw destroyedError();
     const now = Date.now();
-    const { tokens, discarded } = normalizeRefreshResult(raw, basis.refreshToken, now);
-    this.endFlight(basis.attempt);
-    if (this.currentTicket.generation !== basis.generation) return copyTokens(this.tokens);
-    this.tokens = this.holdTokens(tokens, now);
-    this.advanceTicket(1, 0);
-    if (discarded) emit(this.callbacks, 'onExpiryDiscarded', discarded);
-    emit(this.callbacks, 'onRefresh', copyTokens(tokens));
+    const { tokens, discarded } = normalizeRefreshResult(raw, refreshToken, now);
+    this.#endFlight(attempt);
+    if (this.#ticket.generation !== generation) return copyTokens(this.#tokens);
+    this.#tokens = this.#hold(tokens, now);
+    this.#advance(1, 0);
+    if (discarded) emit(this.#callbacks, 'onExpiryDiscarded', discarded);
+    emit(this.#callbacks, 'onRefresh', copyTokens(tokens));
     return copyTokens(tokens);
   }
 
@@ -396,44 +390,44 @@ export class OAuth2 {
    * issued (`issuedAt` known) the skew is at most half their lifetime, so a short-lived token is
    * not due the moment it arrives.
    */
-  private holdTokens(
+  #hold(
     { accessToken, refreshToken, expiresAt }: OAuth2RefreshResult,
     issuedAt: number | null,
   ): OAuth2RefreshResult {
     const expiry = expiresAt?.getTime() ?? Infinity;
     const lifetime = issuedAt === null ? Infinity : expiry - issuedAt;
-    this.refreshDueAt = expiry - Math.min(this.expirySkewMs, lifetime / 2);
+    this.#refreshDueAt = expiry - Math.min(this.#expirySkewMs, lifetime / 2);
     return { accessToken, refreshToken, expiresAt };
   }
 
-  private advanceTicket(generations: number, refreshes: number): void {
-    const { generation, refreshesStarted } = this.currentTicket;
-    this.currentTicket = {
+  #advance(generations: number, refreshes: number): void {
+    const { generation, refreshesStarted } = this.#ticket;
+    this.#ticket = {
       generation: generation + generations,
       refreshesStarted: refreshesStarted + refreshes,
     };
   }
 
   /** Rejects with `REFRESH_TIMEOUT` after `refreshTimeoutMs`, or at once on `destroy()`. */
-  private withinTimeout<T>(answer: Promise<T>): Promise<T> {
+  #withinTimeout<T>(answer: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     answer.catch(() => undefined);
     return new Promise<T>((resolve, reject) => {
-      this.abortRefresh = reject;
+      this.#abortRefresh = reject;
       timer = setTimeout(
         () =>
           reject(
             new OAuth2RefreshError(
               'REFRESH_TIMEOUT',
-              `The token refresh did not settle within ${this.refreshTimeoutMs} ms (refreshTimeoutMs); the previous tokens are kept, and tokens that still arrive will be adopted.`,
+              `Token refresh did not settle within ${this.#refreshTimeoutMs} ms (refreshTimeoutMs); previous tokens are kept, late ones will be adopted.`,
             ),
           ),
-        this.refreshTimeoutMs,
+        this.#refreshTimeoutMs,
       );
       answer.then(resolve, reject);
     }).finally(() => {
       clearTimeout(timer);
-      this.abortRefresh = null;
+      this.#abortRefresh = null;
     });
   }
 }
@@ -445,8 +439,20 @@ function copyTokens(tokens: OAuth2RefreshResult): OAuth2RefreshResult {
 function destroyedError(): OAuth2RefreshError {
   return new OAuth2RefreshError(
     'DESTROYED',
-    'OAuth2 was destroyed; call OAuth2.initialize() (or App.initializeFrame()) again to get a new instance.',
+    'OAuth2 was destroyed: call OAuth2.initialize() or App.initializeFrame() again.',
   );
+}
+
+/** Throws a `TypeError` (or `RangeError`) saying which parameter is wrong and what to pass. */
+function fail(name: string, what: string, type = TypeError): never {
+  throw new type(`OAuth2 ${name}: pass ${what}.`);
+}
+
+function checkEvents<T>(events: T): T {
+  if (typeof events !== 'object' || events === null) {
+    fail('events', 'an object such as { onRefresh: (data) => {} }');
+  }
+  return events;
 }
 
 function validateParams(
@@ -455,29 +461,36 @@ function validateParams(
   Pick<OAuth2Params, 'accessToken' | 'refreshToken' | 'refreshTimeoutMs' | 'expirySkewMs'>
 > & { expiresAt: Date | null } {
   if (typeof params !== 'object' || params === null) {
-    throw new TypeError('OAuth2 params: pass an object, e.g. { accessToken, refreshToken }.');
+    fail('params', 'an object such as { accessToken, refreshToken }');
   }
-  const { accessToken = '', refreshToken = '', expiresAt = null, refreshHandler, events } = params;
-  const { refreshTimeoutMs = defaults.refreshTimeoutMs, expirySkewMs = defaults.expirySkewMs } =
-    params;
-  if (typeof accessToken !== 'string') throw new TypeError('OAuth2 accessToken must be a string.');
-  if (typeof refreshToken !== 'string')
-    throw new TypeError('OAuth2 refreshToken must be a string.');
+  const {
+    accessToken = '',
+    refreshToken = '',
+    expiresAt = null,
+    refreshHandler,
+    events,
+    refreshTimeoutMs = 30_000,
+    expirySkewMs = 5_000,
+  } = params;
+  if (typeof accessToken !== 'string') fail('accessToken', 'a string');
+  if (typeof refreshToken !== 'string') fail('refreshToken', 'a string');
   if (refreshHandler !== undefined && typeof refreshHandler !== 'function') {
-    throw new TypeError('OAuth2 refreshHandler must be a function returning the new tokens.');
+    fail('refreshHandler', 'a function returning the new tokens');
   }
-  if (events !== undefined && (typeof events !== 'object' || events === null)) {
-    throw new TypeError('OAuth2 events must be an object such as { onRefresh: (data) => {} }.');
-  }
+  if (events !== undefined) checkEvents(events);
   if (!Number.isFinite(refreshTimeoutMs) || refreshTimeoutMs <= 0) {
-    throw new RangeError('OAuth2 refreshTimeoutMs must be a positive number of milliseconds.');
+    fail('refreshTimeoutMs', 'a positive number of ms', RangeError);
   }
   if (!Number.isFinite(expirySkewMs) || expirySkewMs < 0) {
-    throw new RangeError('OAuth2 expirySkewMs must be zero or a positive number of milliseconds.');
+    fail('expirySkewMs', '0 or a positive number of ms', RangeError);
   }
   const parsedExpiry = expiresAt === null ? null : parseExpiry(expiresAt);
   if (typeof parsedExpiry === 'string') {
-    throw new RangeError(`OAuth2 expiresAt cannot be read: ${parsedExpiry}.`);
+    fail(
+      'expiresAt',
+      `a Date, epoch ms, ISO 8601 or 'YYYY-MM-DD HH:mm:ss' (${parsedExpiry})`,
+      RangeError,
+    );
   }
   return { accessToken, refreshToken, expiresAt: parsedExpiry, refreshTimeoutMs, expirySkewMs };
 }

@@ -35,13 +35,6 @@ export type OAuth2RefreshHandler = (current: {
   refreshToken: string;
 }) => Promise<OAuth2RefreshResultLike> | OAuth2RefreshResultLike;
 
-function invalid(reason: string): OAuth2RefreshError {
-  return new OAuth2RefreshError(
-    'INVALID_REFRESH_RESULT',
-    `The refresh handler returned ${reason}; resolve to { accessToken, refreshToken?, expiresAt? } or { access_token, refresh_token?, expires_at? }.`,
-  );
-}
-
 /** Why the expiry that came with fresh tokens was set aside; see the `onExpiryDiscarded` event. */
 export interface ExpiryDiscarded {
   /** The expiry as read from the refresh result; `null` when it could not be read. */
@@ -72,54 +65,48 @@ export function normalizeRefreshResult(
   currentRefreshToken: string,
   now: number,
 ): { tokens: OAuth2RefreshResult; discarded: ExpiryDiscarded | null } {
-  if (typeof raw !== 'object' || raw === null) throw invalid(`a ${typeOf(raw)}`);
+  if (typeof raw !== 'object' || raw === null) invalid(`a ${raw === null ? 'null' : typeof raw}`);
   const result = raw as OAuth2RefreshResultLike;
   const accessToken = result.accessToken ?? result.access_token;
-  if (typeof accessToken !== 'string' || accessToken === '') {
-    throw invalid('no access token');
-  }
+  if (typeof accessToken !== 'string' || accessToken === '') invalid('no access token');
   const refreshToken = result.refreshToken ?? result.refresh_token ?? currentRefreshToken;
-  if (typeof refreshToken !== 'string') throw invalid('a refresh token that is not a string');
+  if (typeof refreshToken !== 'string') invalid('a refresh token that is not a string');
 
-  const expiresAt = readExpiry(result, now);
-  const reason = expiresAt === null ? null : implausibility(expiresAt, now);
-  if (reason === null) {
-    return {
-      tokens: { accessToken, refreshToken, expiresAt: expiresAt as Date | null },
-      discarded: null,
-    };
-  }
-  const readable = expiresAt instanceof Date && !Number.isNaN(expiresAt.getTime());
-  return {
-    tokens: { accessToken, refreshToken, expiresAt: null },
-    discarded: { expiresAt: readable ? expiresAt : null, receivedAt: new Date(now), reason },
-  };
-}
-
-function implausibility(
-  expiresAt: Date | 'unreadable',
-  now: number,
-): ExpiryDiscarded['reason'] | null {
-  if (expiresAt === 'unreadable') return 'unreadable';
-  const time = expiresAt.getTime();
-  if (Number.isNaN(time)) return 'too-far';
-  if (time <= now) return 'past';
-  return time - now > longestPlausibleLifetimeMs ? 'too-far' : null;
-}
-
-/** The expiry a result gives, `null` when it gives none; a huge lifetime gives an invalid Date. */
-function readExpiry(result: OAuth2RefreshResultLike, now: number): Date | 'unreadable' | null {
+  // The expiry given, absolute or as a lifetime; a huge lifetime gives an invalid Date.
+  let expiresAt: Date | null = null;
+  let reason: ExpiryDiscarded['reason'] | undefined;
   const absolute = result.expiresAt ?? result.expires_at;
-  if (absolute !== undefined && absolute !== null) {
-    const parsed = parseExpiry(absolute);
-    return typeof parsed === 'string' ? 'unreadable' : parsed;
-  }
   const lifetime = result.expiresIn ?? result.expires_in;
-  if (lifetime === undefined || lifetime === null) return null;
-  const seconds = parseLifetimeSeconds(lifetime);
-  return seconds === undefined ? 'unreadable' : new Date(now + seconds * 1000);
+  if (absolute != null) {
+    const parsed = parseExpiry(absolute);
+    if (typeof parsed === 'string') reason = 'unreadable';
+    else expiresAt = parsed;
+  } else if (lifetime != null) {
+    const seconds = parseLifetimeSeconds(lifetime);
+    if (seconds === undefined) reason = 'unreadable';
+    else expiresAt = new Date(now + seconds * 1000);
+  }
+  const time = expiresAt?.getTime();
+  if (time !== undefined) {
+    // NaN (an invalid Date) fails the first test too.
+    if (!(time - now <= longestPlausibleLifetimeMs)) reason = 'too-far';
+    else if (time <= now) reason = 'past';
+  }
+  return reason
+    ? {
+        tokens: { accessToken, refreshToken, expiresAt: null },
+        discarded: {
+          expiresAt: Number.isNaN(time) ? null : expiresAt,
+          receivedAt: new Date(now),
+          reason,
+        },
+      }
+    : { tokens: { accessToken, refreshToken, expiresAt }, discarded: null };
 }
 
-function typeOf(value: unknown): string {
-  return value === null ? 'null' : typeof value;
+function invalid(reason: string): never {
+  throw new OAuth2RefreshError(
+    'INVALID_REFRESH_RESULT',
+    `The refresh handler returned ${reason}; resolve to { accessToken, refreshToken?, expiresAt? } or snake_case.`,
+  );
 }
