@@ -1,4 +1,5 @@
 import type { Frame } from './frame/frame';
+import type { Rest } from './frame/rest';
 import type { OAuth2 } from './oauth2';
 
 declare const __SDK_VERSION__: string | undefined;
@@ -12,6 +13,7 @@ export interface Singletons {
   oauth2Instances: WeakSet<object>;
   oauth2: OAuth2 | null;
   frame: Frame | null;
+  rest: Rest | null;
   startingFrame: Promise<Frame> | null;
 }
 
@@ -31,6 +33,7 @@ export function singletons(): Singletons {
     oauth2Instances: new WeakSet(),
     oauth2: null,
     frame: null,
+    rest: null,
     startingFrame: null,
   });
 }

@@ -2,6 +2,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { attachOAuth2 } from '../attach';
 import { FrameInitializationError } from '../errors';
 import type { OAuth2 } from '../oauth2';
+import { singletons } from '../shared';
 
 /** Query parameters of {@link Rest.get}. */
 export interface RestGetParams {
@@ -18,8 +19,6 @@ export interface RestGetParams {
  * Created by `App.initializeFrame()`; reach it as `frame.rest` or `Rest.getInstance()`.
  */
 export class Rest {
-  private static instance: Rest | null = null;
-
   /** The axios instance behind `get` and `post`, with {@link attachOAuth2} applied. */
   readonly axios: AxiosInstance;
   /** The token manager, the {@link OAuth2} singleton. */
@@ -31,7 +30,7 @@ export class Rest {
     this.oauth2 = oauth2;
     this.axios = axios.create({ baseURL });
     this.detach = attachOAuth2(this.axios, { oauth2 });
-    Rest.instance = this;
+    singletons().rest = this;
   }
 
   /**
@@ -39,13 +38,14 @@ export class Rest {
    * @throws {@link FrameInitializationError} before the frame is initialized.
    */
   static getInstance(): Rest {
-    if (!Rest.instance) {
+    const { rest } = singletons();
+    if (!rest) {
       throw new FrameInitializationError(
         'NOT_INITIALIZED',
         'Rest is not initialized: await App.initializeFrame() first.',
       );
     }
-    return Rest.instance;
+    return rest;
   }
 
   /**
@@ -64,6 +64,7 @@ export class Rest {
   /** Ejects OAuth2 from the axios instance and clears the singleton. */
   destroy(): void {
     this.detach();
-    if (Rest.instance === this) Rest.instance = null;
+    const shared = singletons();
+    if (shared.rest === this) shared.rest = null;
   }
 }
