@@ -6,11 +6,17 @@ process.env.PROPERTY_RUNS ??= '5';
 
 /**
  * The suite Stryker runs against each mutant: everything that exercises src/ directly. The
- * browser suite and the dist suite test built bundles, which mutants of src/ never reach.
+ * browser, dist and docs suites test built bundles and declarations, which mutants of src/
+ * never reach.
  */
 const config: Config = {
   ...base,
-  testPathIgnorePatterns: ['/node_modules/', 'frame-browser\\.test\\.ts$', 'dist\\.test\\.ts$'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    'frame-browser\\.test\\.ts$',
+    'dist\\.test\\.ts$',
+    'docs\\.test\\.ts$',
+  ],
 };
 
 export default config;

@@ -88,6 +88,9 @@ const attachments = new WeakMap<AxiosInstance, () => void>();
  *
  * @example
  * ```ts
+ * import axios from 'axios';
+ * import { OAuth2, attachOAuth2 } from '@aspro-cloud/miniapp-jssdk';
+ *
  * OAuth2.initialize({ accessToken, refreshToken, refreshHandler });
  * const api = axios.create({ baseURL: 'https://example.aspro.cloud/api/v1' });
  * const detach = attachOAuth2(api);

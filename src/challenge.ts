@@ -10,56 +10,19 @@ export function bearerChallengeError(header: unknown): string | undefined {
   if (typeof text !== 'string') return undefined;
   let scheme = '';
   let error: string | undefined;
-  for (const item of challengeItems(text)) {
-    if (item.kind === 'scheme') scheme = item.name.toLowerCase();
-    else if (scheme === 'bearer' && item.name.toLowerCase() === 'error') error ??= item.value;
+  // One item per match, after separators: a scheme (a token alone), a `name=value` parameter
+  // whose value is quoted (backslash escapes; unterminated at the end) or a token (maybe empty),
+  // or a single character that starts neither, skipped.
+  const item =
+    /[\s,]*(?:([!#$%&'*+\-.^_`|~\w]+)[ \t]*(=[ \t]*(?:"((?:[^"\\]|\\[^])*)\\?"?|([!#$%&'*+\-.^_`|~\w]*)))?|[^])/y;
+  for (let match; (match = item.exec(text));) {
+    const [, name, isParam, quoted, token] = match;
+    if (name && !isParam) scheme = name.toLowerCase();
+    else if (scheme === 'bearer' && name?.toLowerCase() === 'error') {
+      error ??= quoted?.replace(/\\([^])/g, '$1') ?? token;
+    }
   }
   return error;
-}
-
-type ChallengeItem =
-  { kind: 'scheme'; name: string } | { kind: 'param'; name: string; value: string };
-
-/** Splits a header into schemes and `name=value` parameters, honouring quoted strings. */
-function* challengeItems(text: string): Generator<ChallengeItem> {
-  const tokenAt = /[!#$%&'*+\-.^_`|~\w]+/y;
-  let position = 0;
-  const skip = (pattern: RegExp) => {
-    while (position < text.length && pattern.test(text[position])) position += 1;
-  };
-  while (position < text.length) {
-    skip(/[\s,]/);
-    tokenAt.lastIndex = position;
-    const token = tokenAt.exec(text);
-    if (!token) {
-      position += 1;
-      continue;
-    }
-    position = tokenAt.lastIndex;
-    skip(/[ \t]/);
-    if (text[position] !== '=') {
-      yield { kind: 'scheme', name: token[0] };
-      continue;
-    }
-    position += 1;
-    skip(/[ \t]/);
-    if (text[position] === '"') {
-      let value = '';
-      position += 1;
-      while (position < text.length && text[position] !== '"') {
-        if (text[position] === '\\') position += 1;
-        value += text[position] ?? '';
-        position += 1;
-      }
-      position += 1;
-      yield { kind: 'param', name: token[0], value };
-    } else {
-      tokenAt.lastIndex = position;
-      const value = tokenAt.exec(text);
-      if (value) position = tokenAt.lastIndex;
-      yield { kind: 'param', name: token[0], value: value?.[0] ?? '' };
-    }
-  }
 }
 
 /**

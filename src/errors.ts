@@ -89,15 +89,9 @@ export class FrameInitializationError extends MiniAppError {
   override readonly name: string = 'FrameInitializationError';
 }
 
-const names = new Set([
-  'MiniAppError',
-  'OAuth2Error',
-  'OAuth2NotInitializedError',
-  'OAuth2RefreshError',
-  'PlatformError',
-  'PlatformTimeoutError',
-  'FrameInitializationError',
-]);
+/** The `name` of every error class above. */
+const names =
+  /^(MiniApp|OAuth2(NotInitialized|Refresh)?|Platform(Timeout)?|FrameInitialization)Error$/;
 
 /**
  * Tells whether `value` is an error of this SDK. Compares `name` too, because errors created in
@@ -107,7 +101,8 @@ export function isMiniAppError(value: unknown): value is MiniAppError {
   if (value instanceof MiniAppError) return true;
   return (
     value instanceof Error &&
-    names.has(value.name) &&
+    typeof value.name === 'string' &&
+    names.test(value.name) &&
     typeof (value as { code?: unknown }).code === 'string'
   );
 }

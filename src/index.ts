@@ -1,3 +1,10 @@
+/**
+ * The mini-app side: the {@link OAuth2} token manager, {@link attachOAuth2} for any axios
+ * instance, and {@link App.initializeFrame} inside the platform.
+ *
+ * @packageDocumentation
+ * @module @aspro-cloud/miniapp-jssdk
+ */
 export { OAuth2 } from './oauth2';
 export type { OAuth2Params } from './oauth2';
 export { attachOAuth2, defaultShouldRefresh } from './attach';
@@ -7,7 +14,12 @@ export { Rest } from './frame/rest';
 export type { RestGetParams } from './frame/rest';
 export type { AuthContext, FrameContext } from './protocol';
 export type { AttachOAuth2Options } from './attach';
-export type { OAuth2RefreshHandler, OAuth2RefreshResult, OAuth2RefreshResultLike } from './tokens';
+export type {
+  ExpiryDiscarded,
+  OAuth2RefreshHandler,
+  OAuth2RefreshResult,
+  OAuth2RefreshResultLike,
+} from './tokens';
 export type { ExpiryInput } from './expiry';
 export type { EventCallbacks, EventPayloads, FrameReadyPayload, OAuth2EventName } from './events';
 export {

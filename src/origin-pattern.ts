@@ -8,6 +8,8 @@
  * frame's `platformOrigins`.
  */
 
+const examples = "such as 'https://api.example.com' or 'https://*.example.com'";
+
 interface Wildcard {
   readonly protocol: string;
   readonly port: string;
@@ -23,44 +25,32 @@ interface Wildcard {
  */
 export function originMatcher(patterns: unknown, option: string): (origin: string) => boolean {
   if (!Array.isArray(patterns)) {
-    throw new TypeError(
-      `${option} must be an array of origins such as 'https://api.example.com' or 'https://*.example.com'.`,
-    );
+    throw new TypeError(`${option} must be an array of origins ${examples}.`);
   }
   const exact = new Set<string>();
   const wildcards: Wildcard[] = [];
   for (const pattern of patterns as unknown[]) {
-    const wildcard = readWildcard(pattern);
-    if (wildcard) wildcards.push(wildcard);
-    else exact.add(readExact(pattern, option));
+    const text = typeof pattern === 'string' ? pattern : '';
+    // A wildcard is read as the origin it would be with a first label in place of the `*`.
+    const wildcard = /^\s*(https?):\/\/\*\.(.+)$/i.exec(text);
+    const written = wildcard ? `${wildcard[1]}://wildcard.${wildcard[2]}` : text;
+    const url = written.includes('*') ? null : parseHttpUrl(written);
+    const suffix = url?.hostname.slice('wildcard'.length) ?? '';
+    if (
+      !url ||
+      !isBareOrigin(url, written) ||
+      // `*.com` is as broad as `*`: a wildcard needs a domain of two labels or more below it.
+      (wildcard && (url.hostname.startsWith('[') || suffix.split('.').filter(Boolean).length < 2))
+    ) {
+      throw new TypeError(
+        `${option} holds ${describe(pattern)}, not an origin: write scheme, host and port only, ${examples}; no path, query, credentials, bare '*', inner '*' or '*.tld'.`,
+      );
+    }
+    if (wildcard) wildcards.push({ protocol: url.protocol, port: url.port, suffix });
+    else exact.add(url.origin);
   }
-  if (wildcards.length === 0) return (origin) => exact.has(origin);
-  return (origin) => exact.has(origin) || matchesWildcard(origin, wildcards);
-}
-
-function readExact(pattern: unknown, option: string): string {
-  const url = typeof pattern === 'string' && !pattern.includes('*') ? parseHttpUrl(pattern) : null;
-  if (!url || !isBareOrigin(url, pattern as string)) {
-    throw new TypeError(
-      `${option} holds ${describe(pattern)}, which is not an origin: write the scheme, host and port only, such as 'https://api.example.com' or 'https://*.example.com'. A path, a query, credentials, a bare '*', a '*' anywhere but as the first label, or a wildcard over a whole top-level domain ('https://*.com') cannot be trusted.`,
-    );
-  }
-  return url.origin;
-}
-
-/** A wildcard pattern read into its parts, or `null` when `pattern` is not one. */
-function readWildcard(pattern: unknown): Wildcard | null {
-  if (typeof pattern !== 'string') return null;
-  const parts = /^\s*(https?):\/\/\*\.(.+)$/i.exec(pattern);
-  if (!parts) return null;
-  const [, scheme, rest] = parts;
-  const written = `${scheme}://wildcard.${rest}`;
-  const url = rest.includes('*') ? null : parseHttpUrl(written);
-  if (!url || !isBareOrigin(url, written) || url.hostname.startsWith('[')) return null;
-  const suffix = url.hostname.slice('wildcard'.length);
-  // `*.com` is as broad as `*`: a wildcard needs a domain of two labels or more below it.
-  if (suffix.split('.').filter(Boolean).length < 2) return null;
-  return { protocol: url.protocol, port: url.port, suffix };
+  return (origin) =>
+    exact.has(origin) || (wildcards.length > 0 && matchesWildcard(origin, wildcards));
 }
 
 function matchesWildcard(origin: string, wildcards: readonly Wildcard[]): boolean {
@@ -84,14 +74,14 @@ function parseHttpUrl(value: string): URL | null {
   }
 }
 
-/** Nothing but scheme, host and port was written (a single trailing `/` is allowed). */
+/**
+ * Nothing but scheme, host and port was written (a single trailing `/` is allowed). Without a
+ * `?` or `#` written, the URL has no query or fragment.
+ */
 function isBareOrigin(url: URL, written: string): boolean {
   return (
-    url.username === '' &&
-    url.password === '' &&
+    url.username + url.password === '' &&
     url.pathname === '/' &&
-    url.search === '' &&
-    url.hash === '' &&
     !/[?#]/.test(written) &&
     !/^\s*[^:]+:\/\/[^/]*\/\S/.test(written)
   );

@@ -25,29 +25,21 @@ interface NodeForm {
  */
 export function prepareBody(data: unknown): PreparedBody {
   if (typeof data !== 'object' || data === null) return { data, replayable: true };
-  if (isNodeForm(data)) {
+  const form = data as Partial<NodeForm>;
+  if (
+    typeof form.pipe === 'function' &&
+    typeof form.getHeaders === 'function' &&
+    typeof form.getBuffer === 'function'
+  ) {
     try {
-      return { data: data.getBuffer(), headers: data.getHeaders(), replayable: true };
+      return { data: form.getBuffer(), headers: form.getHeaders(), replayable: true };
     } catch {
-      return { data, replayable: false };
+      // Not readable as a whole: a stream, as below.
     }
   }
-  return { data, replayable: !isStream(data) };
-}
-
-function isNodeForm(data: object): data is NodeForm {
-  const form = data as Partial<NodeForm>;
-  return (
-    typeof form.getHeaders === 'function' &&
-    typeof form.getBuffer === 'function' &&
-    typeof form.pipe === 'function'
-  );
-}
-
-function isStream(data: object): boolean {
-  return (
-    typeof (data as { pipe?: unknown }).pipe === 'function' ||
+  const isStream =
+    typeof form.pipe === 'function' ||
     (typeof ReadableStream !== 'undefined' && data instanceof ReadableStream) ||
-    Symbol.asyncIterator in data
-  );
+    Symbol.asyncIterator in data;
+  return { data, replayable: !isStream };
 }

@@ -1,4 +1,4 @@
-import { AxiosError, CanceledError, type Cancel, type InternalAxiosRequestConfig } from 'axios';
+import { AxiosError, CanceledError, type InternalAxiosRequestConfig } from 'axios';
 
 /**
  * A request's own limits, applied to the time it spends waiting for a token: its `signal`, its
@@ -6,25 +6,25 @@ import { AxiosError, CanceledError, type Cancel, type InternalAxiosRequestConfig
  * wait gets only what is left of the timeout, so the request settles within it as a whole.
  */
 export class RequestDeadline {
-  private readonly deadline: number;
+  readonly #config: InternalAxiosRequestConfig;
+  readonly #isFetch: boolean;
+  readonly #deadline: number;
 
   /**
    * @param startedAt - when the request reached the adapter, epoch ms
    * @param isFetch - the fetch adapter, whose own timeouts are always `ETIMEDOUT`
    */
-  constructor(
-    private readonly config: InternalAxiosRequestConfig,
-    startedAt: number,
-    private readonly isFetch = false,
-  ) {
+  constructor(config: InternalAxiosRequestConfig, startedAt: number, isFetch = false) {
     const timeout = config.timeout ?? 0;
-    this.deadline = timeout > 0 ? startedAt + timeout : Infinity;
+    this.#config = config;
+    this.#isFetch = isFetch;
+    this.#deadline = timeout > 0 ? startedAt + timeout : Infinity;
   }
 
   /** The timeout to give the adapter now: what remains, at least 1 ms, or 0 for none. */
   remainingTimeout(): number {
-    if (this.deadline === Infinity) return this.config.timeout ?? 0;
-    return Math.max(1, this.deadline - Date.now());
+    if (this.#deadline === Infinity) return this.#config.timeout ?? 0;
+    return Math.max(1, this.#deadline - Date.now());
   }
 
   /**
@@ -33,55 +33,46 @@ export class RequestDeadline {
    * goes on for the other requests sharing it.
    */
   bound<T>(wait: Promise<T>): Promise<T> {
-    const { signal, cancelToken } = this.config;
-    if (!signal && !cancelToken && this.deadline === Infinity) return wait;
+    const config = this.#config;
+    const { signal, cancelToken } = config;
+    const deadline = this.#deadline;
+    if (!signal && !cancelToken && deadline === Infinity) return wait;
     wait.catch(() => undefined);
-    const early = this.reasonToStop();
+    const canceled = () =>
+      new CanceledError('canceled while waiting for the OAuth2 refresh', config);
+    const early =
+      cancelToken?.reason ||
+      (signal?.aborted ? canceled() : Date.now() >= deadline ? this.#timedOut() : undefined);
     if (early) return Promise.reject(early);
 
     return new Promise<T>((resolve, reject) => {
-      const stop = (reason: unknown) => finish(() => reject(reason));
-      const onAbort = () => stop(this.canceled());
-      const onCancel = (reason: Cancel) => stop(reason);
-      const timer =
-        this.deadline === Infinity
-          ? undefined
-          : setTimeout(() => stop(this.timedOut()), this.deadline - Date.now());
-      signal?.addEventListener?.('abort', onAbort);
-      cancelToken?.subscribe(onCancel);
-      function finish(settle: () => void): void {
+      const finish = (settle: () => void): void => {
         clearTimeout(timer);
         signal?.removeEventListener?.('abort', onAbort);
-        cancelToken?.unsubscribe(onCancel);
+        cancelToken?.unsubscribe(stop);
         settle();
-      }
-      wait.then(
-        (value) => finish(() => resolve(value)),
-        (error: unknown) => finish(() => reject(error)),
-      );
+      };
+      const stop = (reason: unknown) => finish(() => reject(reason));
+      const onAbort = () => stop(canceled());
+      const timer =
+        deadline === Infinity
+          ? undefined
+          : setTimeout(() => stop(this.#timedOut()), deadline - Date.now());
+      signal?.addEventListener?.('abort', onAbort);
+      cancelToken?.subscribe(stop);
+      wait.then((value) => finish(() => resolve(value)), stop);
     });
   }
 
-  private reasonToStop(): unknown {
-    if (this.config.cancelToken?.reason) return this.config.cancelToken.reason;
-    if (this.config.signal?.aborted) return this.canceled();
-    if (Date.now() >= this.deadline) return this.timedOut();
-    return undefined;
-  }
-
-  private canceled(): AxiosError {
-    return new CanceledError('canceled while waiting for the OAuth2 refresh', this.config);
-  }
-
   /** The error axios's own adapters raise when `timeout` passes. */
-  private timedOut(): AxiosError {
-    const { timeout, timeoutErrorMessage, transitional } = this.config;
+  #timedOut(): AxiosError {
+    const { timeout, timeoutErrorMessage, transitional } = this.#config;
     return new AxiosError(
       timeoutErrorMessage || `timeout of ${timeout}ms exceeded`,
-      this.isFetch || transitional?.clarifyTimeoutError
+      this.#isFetch || transitional?.clarifyTimeoutError
         ? AxiosError.ETIMEDOUT
         : AxiosError.ECONNABORTED,
-      this.config,
+      this.#config,
     );
   }
 }

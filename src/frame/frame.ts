@@ -169,6 +169,7 @@ export class Frame {
     return { ...this.callbacks };
   }
 
+  /** Replaces the event handlers of the frame with a copy of `value`. */
   set events(value: EventCallbacks<FrameEventName>) {
     this.callbacks = { ...value };
   }
@@ -221,6 +222,8 @@ function startOAuth2(context: FrameContext, bridge: Bridge): OAuth2 {
  * The entry point of a mini-app inside the platform.
  * @example
  * ```ts
+ * import { App } from '@aspro-cloud/miniapp-jssdk';
+ *
  * const frame = await App.initializeFrame();
  * const users = await frame.rest.get('/core/user/list');
  * ```

@@ -6,11 +6,17 @@ import { singletons } from '../shared';
 
 /** Query parameters of {@link Rest.get}. */
 export interface RestGetParams {
+  /** How many records to return at most. */
   limit?: number;
+  /** Which page of results to return. */
   page?: number;
+  /** A search string. */
   search?: string;
+  /** The fields to return, as one string or a list. */
   fields?: string | string[];
+  /** Conditions on the records, such as `{ active: 1 }`. */
   filter?: Record<string, unknown>;
+  /** Any other parameter of the REST method, sent as a query parameter. */
   [name: string]: unknown;
 }
 
@@ -50,7 +56,13 @@ export class Rest {
 
   /**
    * `GET` a REST method, such as `'/core/user/list'`; resolves to the response body.
-   * @example `await rest.get('/core/user/list', { limit: 20, filter: { active: 1 } })`
+   * @example
+   * ```ts
+   * import { Rest } from '@aspro-cloud/miniapp-jssdk';
+   *
+   * const rest = Rest.getInstance(); // or frame.rest
+   * const users = await rest.get('/core/user/list', { limit: 20, filter: { active: 1 } });
+   * ```
    */
   async get<T = unknown>(method: string, params?: RestGetParams): Promise<T> {
     return (await this.axios.get<T>(method, { params })).data;

@@ -17,6 +17,7 @@ import {
 
 /** What the platform's `refresh` callback may resolve to. */
 export interface PlatformRefreshResult {
+  /** The new access token. */
   access_token: string;
   /** Left out when the refresh token does not rotate. */
   refresh_token?: string;
@@ -35,7 +36,10 @@ export interface PlatformRefreshResult {
 /** Options of {@link createPlatformHost}. */
 export interface PlatformHostOptions {
   /** The iframe that runs the mini-app. */
-  iframe: { readonly contentWindow: MessageEventSource | Window | null };
+  iframe: {
+    /** The mini-app's window; `null` while the iframe is not in the document. */
+    readonly contentWindow: MessageEventSource | Window | null;
+  };
   /** The mini-app's exact origin, such as `'https://app.example.com'`; never `'*'`. */
   origin: string;
   /** The context to hand over, or a function producing it (called at each handshake). */
@@ -65,7 +69,7 @@ export interface PlatformHost {
  * const host = createPlatformHost({
  *   iframe: document.querySelector('iframe')!,
  *   origin: 'https://app.example.com',
- *   context: () => currentContext(),
+ *   context: () => buildContext(), // the FrameContext, fresh at each handshake
  *   // Resolve to the token endpoint's body, not to the axios response around it.
  *   refresh: async ({ refreshToken }) =>
  *     (await api.post('/oauth/token', { refresh_token: refreshToken })).data,
