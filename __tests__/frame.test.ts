@@ -118,6 +118,25 @@ describe('App.initializeFrame', () => {
     expect(frame.getContext().auth.access_token).toBe('access-1');
   });
 
+  it('a platform that does not rotate the refresh token (it sends refresh_token and expires_at empty): the current one is kept for the next refresh', async () => {
+    let refreshes = 0;
+    const { frameWindow, refresh } = platform({
+      refresh: async () => ({ access_token: `access-${(refreshes += 1)}` }),
+    });
+    const frame = await App.initializeFrame({ window: frameWindow });
+    const onExpiryDiscarded = jest.fn();
+    frame.rest.oauth2.events = { onExpiryDiscarded };
+    await frame.rest.oauth2.refresh();
+    await frame.rest.oauth2.refresh();
+    expect(refresh.mock.calls).toEqual([
+      [{ refreshToken: 'refresh-0' }],
+      [{ refreshToken: 'refresh-0' }],
+    ]);
+    expect(frame.rest.oauth2.refreshToken).toBe('refresh-0');
+    expect(frame.rest.oauth2.expiresAt).toBeNull();
+    expect(onExpiryDiscarded).not.toHaveBeenCalled();
+  });
+
   it('rest.post sends the body and resolves to the response body', async () => {
     const { frameWindow } = platform();
     const frame = await App.initializeFrame({ window: frameWindow });

@@ -29,6 +29,7 @@ export interface MiniAppErrorOptions {
  * Messages never contain token values.
  */
 export class MiniAppError extends Error {
+  /** Always `'MiniAppError'`; survives minification, unlike the class name. */
   override readonly name: string = 'MiniAppError';
   /** Stable machine-readable code. */
   readonly code: MiniAppErrorCode;
@@ -41,11 +42,13 @@ export class MiniAppError extends Error {
 
 /** Base class of the errors raised by {@link OAuth2}. */
 export class OAuth2Error extends MiniAppError {
+  /** Always `'OAuth2Error'`; survives minification, unlike the class name. */
   override readonly name: string = 'OAuth2Error';
 }
 
 /** Thrown by `OAuth2.getInstance()` before `OAuth2.initialize()` or `App.initializeFrame()` ran. */
 export class OAuth2NotInitializedError extends OAuth2Error {
+  /** Always `'OAuth2NotInitializedError'`; survives minification, unlike the class name. */
   override readonly name: string = 'OAuth2NotInitializedError';
 
   constructor() {
@@ -61,11 +64,13 @@ export class OAuth2NotInitializedError extends OAuth2Error {
  * `code` tells why; `cause` holds what the refresh handler or the platform threw.
  */
 export class OAuth2RefreshError extends OAuth2Error {
+  /** Always `'OAuth2RefreshError'`; survives minification, unlike the class name. */
   override readonly name: string = 'OAuth2RefreshError';
 }
 
 /** The platform answered a bridge request with an error. */
 export class PlatformError extends MiniAppError {
+  /** Always `'PlatformError'`; survives minification, unlike the class name. */
   override readonly name: string = 'PlatformError';
   /** The error code the platform sent, e.g. `'refresh_denied'`. */
   readonly platformCode: string;
@@ -78,6 +83,7 @@ export class PlatformError extends MiniAppError {
 
 /** The platform did not answer a bridge request in time. */
 export class PlatformTimeoutError extends MiniAppError {
+  /** Always `'PlatformTimeoutError'`; survives minification, unlike the class name. */
   override readonly name: string = 'PlatformTimeoutError';
 }
 
@@ -86,6 +92,7 @@ export class PlatformTimeoutError extends MiniAppError {
  * embedding page is not a trusted platform (`UNTRUSTED_PLATFORM`).
  */
 export class FrameInitializationError extends MiniAppError {
+  /** Always `'FrameInitializationError'`; survives minification, unlike the class name. */
   override readonly name: string = 'FrameInitializationError';
 }
 

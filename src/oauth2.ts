@@ -58,6 +58,8 @@ export interface RequestTicket {
  *
  * @example
  * ```ts
+ * import { OAuth2 } from '@aspro-cloud/miniapp-jssdk';
+ *
  * const oauth2 = OAuth2.initialize({ accessToken, refreshToken, refreshHandler });
  * oauth2.events = { onRefresh: (data) => console.log('Tokens refreshed:', data) };
  * const result = await oauth2.refresh();
@@ -165,6 +167,7 @@ export class OAuth2 {
     return { ...this.#callbacks };
   }
 
+  /** Replaces the event handlers with a copy of `value`; throws TypeError when not an object. */
   set events(value: EventCallbacks<OAuth2EventName>) {
     this.#callbacks = { ...checkEvents(value) };
   }

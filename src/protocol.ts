@@ -34,7 +34,9 @@ export type BridgeResponse =
 
 /** The token part of the context, as the platform sends it. */
 export interface AuthContext {
+  /** The OAuth2 access token; never empty. */
   access_token: string;
+  /** The OAuth2 refresh token; `''` when there is none. */
   refresh_token: string;
   /** `YYYY-MM-DD HH:mm:ss`, read as UTC. */
   expires_at: string;
@@ -42,14 +44,40 @@ export interface AuthContext {
 
 /** The context the platform hands to the frame. */
 export interface FrameContext {
+  /** Whether the account is served over HTTPS; with `domain`, gives the default REST base URL. */
   https: boolean;
+  /** The user's language, such as `'ru'` or `'en'`; `'en'` when the platform sent none. */
   language: string;
+  /** The account's host name, with an optional `:port`, such as `example.aspro.cloud`. */
   domain: string;
-  account: { id: string };
-  app: { id: string; version: string };
+  /** The account the mini-app runs for. */
+  account: {
+    /** The account's id; `''` when the platform sent none. */
+    id: string;
+  };
+  /** The mini-app as the platform knows it. */
+  app: {
+    /** The mini-app's id on the platform; `''` when the platform sent none. */
+    id: string;
+    /** The mini-app's version, such as `'1.0.0'`; `''` when the platform sent none. */
+    version: string;
+  };
+  /** The mini-app's OAuth2 tokens. */
   auth: AuthContext;
-  placement: { id: string; code: string; props: Record<string, unknown> };
-  ratelimit: { limit: number };
+  /** Where on the platform's pages the mini-app is embedded. */
+  placement: {
+    /** The id of the embedding placement; `''` when the platform sent none. */
+    id: string;
+    /** The placement's kind, such as `'app.homepage'` or `'header.widget'`; `''` when none sent. */
+    code: string;
+    /** Data the platform passes to the placement, copied as plain JSON; `{}` when none was sent. */
+    props: Record<string, unknown>;
+  };
+  /** The platform's request rate limit for this mini-app. */
+  ratelimit: {
+    /** The platform's REST requests-per-second limit for this app; `0` when none was sent. */
+    limit: number;
+  };
 }
 
 const longestId = 128;

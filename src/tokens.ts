@@ -3,7 +3,9 @@ import { parseExpiry, parseLifetimeSeconds, type ExpiryInput } from './expiry';
 
 /** The tokens a refresh produced. */
 export interface OAuth2RefreshResult {
+  /** The new access token; never empty. */
   accessToken: string;
+  /** The refresh token to use next: the new one, or the current one when none was returned. */
   refreshToken: string;
   /** When the access token expires; `null` when the issuer did not say. */
   expiresAt: Date | null;
@@ -11,18 +13,28 @@ export interface OAuth2RefreshResult {
 
 /**
  * What a {@link OAuth2RefreshHandler} may resolve to: camelCase or the platform's snake_case.
- * `refreshToken` may be left out when the issuer does not rotate it; the current one is kept.
+ * `refreshToken` may be left out (or empty, as the platform sends it) when the issuer does not
+ * rotate it; the current one is kept. An empty expiry means none was given, as in the platform's
+ * protocol.
  * `expiresIn` / `expires_in` (seconds from now, a number or a string of digits) is read when no
  * absolute expiry is given.
  */
 export interface OAuth2RefreshResultLike {
+  /** The new access token, a non-empty string; required unless `access_token` is given. */
   accessToken?: string;
+  /** The new refresh token; when it and `refresh_token` are left out or empty, the current one is kept. */
   refreshToken?: string;
+  /** Access token expiry: `Date`, epoch ms, ISO 8601 or `YYYY-MM-DD HH:mm:ss`; no offset is UTC. */
   expiresAt?: ExpiryInput | null;
+  /** Lifetime in seconds from now, a number or a string of digits; read when no expiry is given. */
   expiresIn?: number | string;
+  /** Same as `accessToken`, in the platform's snake_case; `accessToken` wins when both are set. */
   access_token?: string;
+  /** Same as `refreshToken`, in snake_case; when both are left out or empty, the current one is kept. */
   refresh_token?: string;
+  /** Same as `expiresAt`, in snake_case, e.g. the platform's `2026-04-01 10:15:20` (UTC). */
   expires_at?: ExpiryInput | null;
+  /** Same as `expiresIn`, in snake_case: seconds from now, a number or a string of digits. */
   expires_in?: number | string;
 }
 
@@ -69,19 +81,20 @@ export function normalizeRefreshResult(
   const result = raw as OAuth2RefreshResultLike;
   const accessToken = result.accessToken ?? result.access_token;
   if (typeof accessToken !== 'string' || accessToken === '') invalid('no access token');
-  const refreshToken = result.refreshToken ?? result.refresh_token ?? currentRefreshToken;
+  // The platform sends '' for "not rotated": an empty refresh token is never one to keep.
+  const refreshToken = (result.refreshToken ?? result.refresh_token) || currentRefreshToken;
   if (typeof refreshToken !== 'string') invalid('a refresh token that is not a string');
 
   // The expiry given, absolute or as a lifetime; a huge lifetime gives an invalid Date.
   let expiresAt: Date | null = null;
   let reason: ExpiryDiscarded['reason'] | undefined;
-  const absolute = result.expiresAt ?? result.expires_at;
-  const lifetime = result.expiresIn ?? result.expires_in;
-  if (absolute != null) {
+  const absolute = given(result.expiresAt ?? result.expires_at);
+  const lifetime = given(result.expiresIn ?? result.expires_in);
+  if (absolute !== undefined) {
     const parsed = parseExpiry(absolute);
     if (typeof parsed === 'string') reason = 'unreadable';
     else expiresAt = parsed;
-  } else if (lifetime != null) {
+  } else if (lifetime !== undefined) {
     const seconds = parseLifetimeSeconds(lifetime);
     if (seconds === undefined) reason = 'unreadable';
     else expiresAt = new Date(now + seconds * 1000);
@@ -102,6 +115,11 @@ export function normalizeRefreshResult(
         },
       }
     : { tokens: { accessToken, refreshToken, expiresAt }, discarded: null };
+}
+
+/** A field's value, or `undefined` when it is absent: missing, `null` or the platform's `''`. */
+function given<T>(value: T | null | undefined): T | undefined {
+  return value === null || value === '' ? undefined : value;
 }
 
 function invalid(reason: string): never {
