@@ -4,7 +4,13 @@
  * streams, timeouts, cancel tokens, their own Authorization, wrong clocks and rotating tokens.
  */
 import { Readable } from 'node:stream';
-import axios, { AxiosError, isCancel, type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, {
+  AxiosError,
+  isCancel,
+  type AxiosInstance,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+} from 'axios';
 import axiosRetry from 'axios-retry';
 import qs from 'qs';
 import { OAuth2, OAuth2Error, attachOAuth2, type OAuth2Params } from '../src';
@@ -458,6 +464,17 @@ describe.each(adapters)('on the %s adapter', (adapter) => {
       );
       expect(error).toBe(broken);
       expect(Object.keys(broken)).toEqual([]);
+    });
+
+    it("after a wait that shortened the timeout, an adapter's own error that mentions a timeout keeps its message", async () => {
+      const { api } = setup({ expiresAt: new Date(Date.now() - 1000) });
+      attachOAuth2(api);
+      const upstream = (config: InternalAxiosRequestConfig) =>
+        Promise.reject(new AxiosError('gateway timeout upstream', 'ERR_BAD_RESPONSE', config));
+      const error = await failureOf(api.get('/x', { timeout: 5000, adapter: upstream }));
+      expect(server.counters.refreshes).toBe(1);
+      expect(error.message).toBe('gateway timeout upstream');
+      expect(error.config?.timeout).toBe(5000);
     });
 
     it('a timeout while waiting for the refresh has the code axios uses on this adapter', async () => {

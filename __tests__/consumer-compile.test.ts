@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -33,6 +33,8 @@ interface Consumer {
   compilerOptions: { module: string; moduleResolution: string };
   /** Our entry declarations the compiler must read, for `.` and `./platform`. */
   entries: string[];
+  /** A server-side consumer: no DOM lib, Node's types, and a program without the frame's page. */
+  serverSide?: boolean;
   /** Why a TypeScript version cannot compile this consumer at all. */
   unsupported?: Partial<Record<TypeScriptVersion, string>>;
 }
@@ -60,6 +62,15 @@ const consumers: Consumer[] = [
     packageType: 'module',
     compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' },
     entries: esmEntries,
+  },
+  {
+    name: 'node16 + ESM on a server (no DOM lib)',
+    folder: 'node16-esm-server',
+    packageType: 'module',
+    compilerOptions: { module: 'node16', moduleResolution: 'node16' },
+    // The platform's end runs in the platform's page and needs the DOM lib: not imported here.
+    entries: ['index.d.mts'],
+    serverSide: true,
   },
   {
     // `module: preserve` would need TypeScript 5.4.
@@ -113,6 +124,7 @@ export async function main(accessToken: string, refreshToken: string): Promise<v
   }
   detach();
 
+  // The page's part: not compiled by server-side consumers.
   const context: FrameContext = {
     https: true,
     language: 'en',
@@ -184,8 +196,8 @@ async function writeConsumer(sharedDir: string, consumer: Consumer): Promise<voi
     compilerOptions: {
       ...consumer.compilerOptions,
       target: 'ES2022',
-      lib: ['ES2022', 'DOM'],
-      types: [],
+      lib: consumer.serverSide ? ['ES2022'] : ['ES2022', 'DOM'],
+      types: consumer.serverSide ? ['node'] : [],
       strict: true,
       noEmit: true,
       esModuleInterop: true,
@@ -197,7 +209,13 @@ async function writeConsumer(sharedDir: string, consumer: Consumer): Promise<voi
   };
   await writeFile(join(projectDir, 'package.json'), JSON.stringify(packageJson, null, 2));
   await writeFile(join(projectDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-  await writeFile(join(projectDir, 'index.ts'), consumerProgram);
+  const program = consumer.serverSide
+    ? `${consumerProgram.slice(0, consumerProgram.indexOf('  // The page'))}}\n`.replace(
+        /^import .*\/platform';$/m,
+        '',
+      )
+    : consumerProgram;
+  await writeFile(join(projectDir, 'index.ts'), program);
 }
 
 /** Like Promise.all, but waits for every step, so nothing still writes when afterAll cleans up. */
@@ -249,7 +267,14 @@ describe('the packed package type-checks for consumers', () => {
     await settleAll([
       ...typescriptVersions.map(installTypeScript),
       installPackedPackage(sharedDir),
-      symlink(join(repoRoot, 'node_modules/axios'), join(sharedDir, 'node_modules/axios'), 'dir'),
+      ...['axios', '@types/node', 'undici-types'].map(async (name) => {
+        await mkdir(dirname(join(sharedDir, 'node_modules', name)), { recursive: true });
+        await symlink(
+          join(repoRoot, 'node_modules', name),
+          join(sharedDir, 'node_modules', name),
+          'dir',
+        );
+      }),
       ...consumers.map((consumer) => writeConsumer(sharedDir, consumer)),
     ]);
     for (const version of typescriptVersions) {

@@ -5,7 +5,15 @@
  */
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,6 +101,54 @@ describe('one SDK per process', () => {
       refreshErrorRecognized: true,
       destroyedForOther: true,
     });
+  });
+
+  it('a bundle whose code both imports and requires the package holds one copy of it', async () => {
+    mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
+    const scratch = mkdtempSync(join(root, 'node_modules/.cache/bundle-'));
+    try {
+      const installed = join(scratch, 'node_modules/@aspro-cloud');
+      mkdirSync(installed, { recursive: true });
+      symlinkSync(root, join(installed, 'miniapp-jssdk'), 'dir');
+      // A CommonJS dependency that requires the SDK, beside app code that imports it.
+      writeFileSync(
+        join(scratch, 'dependency.cjs'),
+        "module.exports = require('@aspro-cloud/miniapp-jssdk');",
+      );
+      writeFileSync(
+        join(scratch, 'app.mjs'),
+        `import * as imported from '@aspro-cloud/miniapp-jssdk';
+         import required from './dependency.cjs';
+         const oauth2 = required.OAuth2.initialize({ accessToken: 'a' });
+         const error = new required.OAuth2RefreshError('REFRESH_FAILED', 'm');
+         console.log(JSON.stringify({
+           sameClasses: imported.OAuth2 === required.OAuth2 && imported.Frame === required.Frame,
+           singleton: imported.OAuth2.getInstance() === oauth2,
+           errorInstanceOf: error instanceof imported.OAuth2RefreshError,
+         }));`,
+      );
+      const bundle = join(scratch, 'bundle.mjs');
+      await build({
+        entryPoints: [join(scratch, 'app.mjs')],
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        external: ['axios'],
+        outfile: bundle,
+        logLevel: 'silent',
+      });
+      const code = readFileSync(bundle, 'utf8');
+      // The base error class's name string, once per copy of the SDK in the bundle.
+      expect(code.split('"MiniAppError"').length - 1).toBe(1);
+      const { stdout } = await run(process.execPath, [bundle], { cwd: root });
+      expect(JSON.parse(stdout)).toEqual({
+        sameClasses: true,
+        singleton: true,
+        errorInstanceOf: true,
+      });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('another version of the SDK in the same process keeps its own singleton', async () => {

@@ -97,6 +97,18 @@ describe('createPlatformHost', () => {
     host.destroy();
   });
 
+  it('reads an empty expires_at as not given, as the SDK does: the lifetime counts', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-04-01T10:00:00Z'), doNotFake: ['setImmediate'] });
+    const { deliverToPlatform, answers, host } = startHost(
+      jest.fn(async () => ({ access_token: 'a', expires_at: '', expires_in: 60 })),
+    );
+    deliverToPlatform(createRequest('id', 'refresh'));
+    await until(() => answers().length === 1);
+    expect(answers()[0]).toMatchObject({ result: { expires_at: '2026-04-01 10:01:00' } });
+    host.destroy();
+    jest.useRealTimers();
+  });
+
   it.each<[string, () => Promise<never> | Promise<object>, string]>([
     [
       'a refusal with a code',

@@ -86,6 +86,24 @@ describe('refresh(): one flight for every caller', () => {
       'refresh-0',
       '2026-01-01T00:01:00.000Z',
     ],
+    [
+      "platform's empty refresh_token and expires_at (not rotated, lifetime given)",
+      { access_token: 'a', refresh_token: '', expires_at: '', expires_in: 60 },
+      'refresh-0',
+      '2026-01-01T00:01:00.000Z',
+    ],
+    [
+      'empty camelCase fields beside filled snake_case ones',
+      {
+        accessToken: 'a',
+        refreshToken: '',
+        refresh_token: 'r',
+        expiresAt: '',
+        expires_at: '2026-01-01 01:00:00',
+      },
+      'r',
+      '2026-01-01T01:00:00.000Z',
+    ],
   ])('accepts a %s result', async (_label, result, refreshToken, expiresAt) => {
     jest.useFakeTimers({ now: Date.parse('2026-01-01T00:00:00Z') });
     const oauth2 = OAuth2.initialize({
@@ -170,6 +188,11 @@ describe('refresh(): failures', () => {
     [
       'resolves to a non-string refresh token',
       async () => ({ accessToken: 'a', refreshToken: 7 }),
+      'INVALID_REFRESH_RESULT',
+    ],
+    [
+      'resolves to a refresh token that is false',
+      async () => ({ access_token: 'a', refresh_token: false }),
       'INVALID_REFRESH_RESULT',
     ],
   ])(

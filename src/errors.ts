@@ -54,7 +54,7 @@ export class OAuth2NotInitializedError extends OAuth2Error {
   constructor() {
     super(
       'NOT_INITIALIZED',
-      'OAuth2 is not initialized: call OAuth2.initialize() or App.initializeFrame() first.',
+      'OAuth2 is not initialized: call OAuth2.initialize(), or await App.initializeFrame(), first.',
     );
   }
 }

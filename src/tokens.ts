@@ -82,14 +82,15 @@ export function normalizeRefreshResult(
   const accessToken = result.accessToken ?? result.access_token;
   if (typeof accessToken !== 'string' || accessToken === '') invalid('no access token');
   // The platform sends '' for "not rotated": an empty refresh token is never one to keep.
-  const refreshToken = (result.refreshToken ?? result.refresh_token) || currentRefreshToken;
+  const refreshToken =
+    given(result.refreshToken) ?? given(result.refresh_token) ?? currentRefreshToken;
   if (typeof refreshToken !== 'string') invalid('a refresh token that is not a string');
 
   // The expiry given, absolute or as a lifetime; a huge lifetime gives an invalid Date.
   let expiresAt: Date | null = null;
   let reason: ExpiryDiscarded['reason'] | undefined;
-  const absolute = given(result.expiresAt ?? result.expires_at);
-  const lifetime = given(result.expiresIn ?? result.expires_in);
+  const absolute = given(result.expiresAt) ?? given(result.expires_at);
+  const lifetime = given(result.expiresIn) ?? given(result.expires_in);
   if (absolute !== undefined) {
     const parsed = parseExpiry(absolute);
     if (typeof parsed === 'string') reason = 'unreadable';

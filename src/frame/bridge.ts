@@ -6,7 +6,11 @@ export interface BridgeWindow {
   readonly parent: { postMessage(message: unknown, targetOrigin: string): void };
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
   removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-  readonly crypto?: Pick<Crypto, 'getRandomValues'> & { randomUUID?: () => string };
+  // Structural, not the DOM's Crypto: the declarations must compile without the DOM lib.
+  readonly crypto?: {
+    getRandomValues?<T extends Uint8Array>(array: T): T;
+    randomUUID?: () => string;
+  };
 }
 
 /** The mini-app end of the request/response channel to the platform window. */
@@ -85,9 +89,10 @@ export function createBridge(win: BridgeWindow, targetOrigin: string, timeoutMs:
 function idGenerator(crypto: BridgeWindow['crypto']): () => string {
   const randomUUID = crypto?.randomUUID;
   if (typeof randomUUID === 'function') return () => randomUUID.call(crypto);
-  if (typeof crypto?.getRandomValues === 'function') {
+  const getRandomValues = crypto?.getRandomValues;
+  if (typeof getRandomValues === 'function') {
     return () =>
-      Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) =>
+      Array.from(getRandomValues.call(crypto, new Uint8Array(16)), (byte) =>
         byte.toString(16).padStart(2, '0'),
       ).join('');
   }

@@ -127,7 +127,7 @@ export class Frame {
       if (!context) {
         throw new FrameInitializationError(
           'INVALID_CONTEXT',
-          'The platform sent a context without a valid domain, https flag or auth tokens.',
+          'The platform sent a context without a valid domain, https flag or auth tokens: check that the page embedding this mini-app runs a platform host of the same protocol version (createPlatformHost).',
         );
       }
       const oauth2 = startOAuth2(context, bridge);

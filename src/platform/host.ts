@@ -126,7 +126,8 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
 function toAuthContext(result: PlatformRefreshResult): AuthContext | null {
   if (typeof result !== 'object' || result === null) return null;
   let expiresAt: Date | null = null;
-  if (result.expires_at !== undefined && result.expires_at !== null) {
+  // Empty means not given, as the SDK reads it; then the lifetime counts.
+  if (result.expires_at != null && result.expires_at !== '') {
     const parsed = parseExpiry(result.expires_at);
     expiresAt = typeof parsed === 'string' ? null : parsed;
   } else {
