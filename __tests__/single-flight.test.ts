@@ -93,7 +93,7 @@ describe('refresh(): one flight for every caller', () => {
       '2026-01-01T00:01:00.000Z',
     ],
     [
-      'empty camelCase fields beside filled snake_case ones',
+      'mixed (empty camelCase, filled snake_case)',
       {
         accessToken: 'a',
         refreshToken: '',
