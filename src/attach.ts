@@ -1,8 +1,7 @@
-import axios, {
+import {
   AxiosError,
   AxiosHeaders,
   isAxiosError,
-  type AxiosAdapter,
   type AxiosInstance,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
@@ -12,8 +11,13 @@ import { bearerChallengeError, bodyError } from './challenge';
 import { OAuth2Error } from './errors';
 import { OAuth2, type RequestTicket } from './oauth2';
 import { createOriginPolicy } from './origins';
-import { prepareBody, type PreparedBody } from './request-body';
-import { RequestDeadline } from './request-wait';
+import {
+  layerOf,
+  setLayer,
+  type AuthLayer,
+  type OutgoingRequest,
+  type Transport,
+} from './pipeline';
 
 declare module 'axios' {
   interface AxiosRequestConfig {
@@ -61,12 +65,10 @@ export function defaultShouldRefresh(error: AxiosError): boolean {
   return !notCuredByRefresh.has(reason);
 }
 
-/** Marks our adapter wrappers with the adapter they stand in for; shared by every copy of the SDK. */
-const standsInFor = Symbol.for('@aspro-cloud/miniapp-jssdk.adapter');
-type StandIn = AxiosAdapter & { [standsInFor]?: InternalAxiosRequestConfig['adapter'] };
-
-/** The last attachment of each instance, so that attaching again replaces it. */
-const attachments = new WeakMap<AxiosInstance, () => void>();
+/** The OAuth2 plugin's layer of an instance's pipeline. */
+interface OAuth2Layer extends AuthLayer {
+  detach(): void;
+}
 
 /**
  * Registers OAuth2 on an axios instance: every request to an allowed origin carries
@@ -110,64 +112,38 @@ export function attachOAuth2(
     );
   }
   const mayCarryToken = createOriginPolicy(instance, options.allowedOrigins ?? []);
-  attachments.get(instance)?.();
   let attached = true;
-
-  // The interceptor only routes the request through `send`; the adapter it stands in for is put
-  // back on the config as soon as `send` runs, so nothing of ours stays on it.
-  // One stand-in per adapter; a few at most, so a new adapter per request cannot grow it.
-  const standIns = new Map<unknown, StandIn>();
-  const standInFor = (adapter: InternalAxiosRequestConfig['adapter'] | null): StandIn => {
-    const original = adapter ?? undefined;
-    const cached = standIns.get(original);
-    if (cached) return cached;
-    const standIn: StandIn = (config) => {
-      config.adapter = original;
-      const resolved = axios.getAdapter(original ?? axios.defaults.adapter, config);
-      return attached ? send(config, resolved, original === 'fetch') : resolved(config);
-    };
-    standIn[standsInFor] = original;
-    // Stryker disable next-line all: bounds memory only; the cache is rebuilt on demand.
-    if (standIns.size >= 8) standIns.clear();
-    standIns.set(original, standIn);
-    return standIn;
-  };
-  const route = instance.interceptors.request.use(
-    (config) => {
-      const original = originalAdapter(config.adapter);
-      // A request canceled already never reaches the adapter; its error.config keeps no stand-in.
-      const passes =
-        config.skipOAuth2 === true ||
-        config.signal?.aborted === true ||
-        !!config.cancelToken?.reason;
-      config.adapter = passes ? original : standInFor(original);
-      return config;
+  const layer: OAuth2Layer = {
+    send,
+    get isRefreshing() {
+      return oauth2.isRefreshing;
     },
-    undefined,
-    { synchronous: true },
-  );
+    detach,
+  };
+  (layerOf(instance, 'auth') as OAuth2Layer | null)?.detach();
+  setLayer(instance, 'auth', layer);
 
   /** Sends the request with the token, and handles its rejection: what happens on a 401. */
-  function send(
-    config: InternalAxiosRequestConfig,
-    adapter: AxiosAdapter,
-    isFetch: boolean,
-  ): Promise<AxiosResponse> {
-    if (!mayCarryToken(config) || setByCaller(config)) return adapter(config);
-    const startedAt = Date.now();
-    const body = prepareBody(config.data);
-    let deadline: RequestDeadline | undefined;
-    const bounded = <T>(wait: Promise<T>) =>
-      (deadline ??= new RequestDeadline(config, startedAt, isFetch)).bound(wait);
+  function send(request: OutgoingRequest, transport: Transport): Promise<AxiosResponse> {
+    const { config } = request;
+    if (!mayCarryToken(config) || setByCaller(config)) return transport(() => request.withBody());
     const ready = (): Promise<void> | undefined =>
-      oauth2.mustWaitBeforeSending(Date.now()) ? bounded(oauth2.settleBeforeSending()) : undefined;
+      oauth2.mustWaitBeforeSending(Date.now())
+        ? request.bound(oauth2.settleBeforeSending())
+        : undefined;
     const attempt = (isReplay: boolean): Promise<AxiosResponse> => {
-      const ticket = oauth2.ticket;
-      const sent = withToken(config, body, deadline);
-      return adapter(sent).then(
+      let ticket = oauth2.ticket;
+      // The token goes on when the request leaves, and comes off the caller's config once it settled.
+      const withToken = () => {
+        ticket = oauth2.ticket;
+        const sent = request.withBody();
+        if (oauth2.accessToken) sent.headers.set('Authorization', `Bearer ${oauth2.accessToken}`);
+        else sent.headers.delete('Authorization');
+        return sent;
+      };
+      return transport(withToken).then(
         (response) => {
           config.headers.delete('Authorization');
-          response.config = config;
           // A 401 that `validateStatus` accepts is still a rejected token.
           if (isReplay || response.status !== 401 || !attached) return response;
           const rejection = new AxiosError(
@@ -180,17 +156,17 @@ export function attachOAuth2(
           return shouldRefresh(rejection) ? recover(rejection, ticket) : response;
         },
         (error: unknown) => {
-          handBack(error, config, sent);
+          config.headers.delete('Authorization');
           return isReplay ? Promise.reject(error) : recover(error, ticket);
         },
       );
     };
     const recover = async (error: unknown, ticket: RequestTicket): Promise<AxiosResponse> => {
       if (!attached || !isAxiosError(error) || !shouldRefresh(error)) throw error;
-      await bounded(oauth2.recoverFromRejection(ticket));
+      await request.bound(oauth2.recoverFromRejection(ticket));
       await ready();
       if (!attached) throw error;
-      if (!body.replayable) throw notReplayable(error);
+      if (!request.body.replayable) throw notReplayable(error);
       return attempt(true);
     };
     return ready()?.then(() => attempt(false)) ?? attempt(false);
@@ -203,67 +179,13 @@ export function attachOAuth2(
     return !defaultAuthorizations(instance, config.method).includes(value);
   }
 
-  /**
-   * The config the adapter gets: the caller's own, with the token and the prepared body, as any
-   * auth interceptor would; a copy only when a wait has shortened the timeout, so that the
-   * caller's config keeps its own (see {@link handBack}).
-   */
-  function withToken(
-    config: InternalAxiosRequestConfig,
-    body: PreparedBody,
-    deadline: RequestDeadline | undefined,
-  ): InternalAxiosRequestConfig {
-    const sent =
-      deadline && config.timeout
-        ? {
-            ...config,
-            headers: new AxiosHeaders(config.headers),
-            timeout: deadline.remainingTimeout(),
-          }
-        : config;
-    sent.data = body.data;
-    sent.headers.set(body.headers);
-    if (oauth2.accessToken) sent.headers.set('Authorization', `Bearer ${oauth2.accessToken}`);
-    else sent.headers.delete('Authorization');
-    return sent;
-  }
-
   const stopWatching = oauth2.onDestroy(detach);
   function detach(): void {
     attached = false;
-    instance.interceptors.request.eject(route);
+    if (layerOf(instance, 'auth') === layer) setLayer(instance, 'auth', null);
     stopWatching();
   }
-  attachments.set(instance, detach);
   return detach;
-}
-
-/** The adapter a config named before any attachment wrapped it. */
-function originalAdapter(
-  adapter: InternalAxiosRequestConfig['adapter'],
-): InternalAxiosRequestConfig['adapter'] {
-  const standIn = adapter as StandIn | undefined;
-  return typeof standIn === 'function' && standsInFor in standIn ? standIn[standsInFor] : adapter;
-}
-
-/**
- * Takes the token off the caller's config again, and puts that config on axios's error in place
- * of a copy, so that `error.config` and `error.response.config` hold no token and can be sent
- * again as a fresh request. An error that is not axios's is passed on untouched.
- */
-function handBack(
-  error: unknown,
-  config: InternalAxiosRequestConfig,
-  sent: InternalAxiosRequestConfig,
-): void {
-  config.headers.delete('Authorization');
-  if (!isAxiosError(error)) return;
-  error.config = config;
-  if (error.response) error.response.config = config;
-  // The copy had only what remained of the timeout; the caller set the whole of it.
-  if (sent !== config && /^timeout/i.test(error.message)) {
-    error.message = config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
-  }
 }
 
 /** `Authorization` values in the instance's defaults, common, per-method or top-level. */

@@ -16,7 +16,8 @@ export type MiniAppErrorCode =
   | 'UNTRUSTED_PLATFORM'
   | 'NOT_IN_FRAME'
   | 'INVALID_CONTEXT'
-  | 'UNSUPPORTED_BROWSER';
+  | 'UNSUPPORTED_BROWSER'
+  | 'RATE_LIMITED';
 
 /** Options accepted by every error constructor of this SDK. */
 export interface MiniAppErrorOptions {
@@ -96,9 +97,33 @@ export class FrameInitializationError extends MiniAppError {
   override readonly name: string = 'FrameInitializationError';
 }
 
+/** Options of {@link RateLimitError}. */
+export interface RateLimitErrorOptions extends MiniAppErrorOptions {
+  /** How long the server asked to wait, ms; `null` when it did not say. */
+  retryAfterMs?: number | null;
+}
+
+/**
+ * A request the rate limiter could not send: `RATE_LIMITED` when the server kept answering 429
+ * (after `maxRetries`, or asking to wait longer than `maxRetryAfterMs`), the 429 as `cause`;
+ * `DESTROYED` when the limiter was destroyed while the request waited; `NOT_INITIALIZED` from
+ * `RateLimiter.getInstance()` before there is one.
+ */
+export class RateLimitError extends MiniAppError {
+  /** Always `'RateLimitError'`; survives minification, unlike the class name. */
+  override readonly name: string = 'RateLimitError';
+  /** How long the server asked to wait, ms; `null` when it did not say. */
+  readonly retryAfterMs: number | null;
+
+  constructor(code: MiniAppErrorCode, message: string, options: RateLimitErrorOptions = {}) {
+    super(code, message, options);
+    this.retryAfterMs = options.retryAfterMs ?? null;
+  }
+}
+
 /** The `name` of every error class above. */
 const names =
-  /^(MiniApp|OAuth2(NotInitialized|Refresh)?|Platform(Timeout)?|FrameInitialization)Error$/;
+  /^(MiniApp|OAuth2(NotInitialized|Refresh)?|Platform(Timeout)?|FrameInitialization|RateLimit)Error$/;
 
 /**
  * Tells whether `value` is an error of this SDK. Compares `name` too, because errors created in

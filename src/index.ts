@@ -8,10 +8,14 @@
 export { OAuth2 } from './oauth2';
 export type { OAuth2Params } from './oauth2';
 export { attachOAuth2, defaultShouldRefresh } from './attach';
+export { attachRateLimiter } from './attach-rate-limiter';
+export type { AttachRateLimiterOptions } from './attach-rate-limiter';
+export { RateLimiter } from './rate-limiter';
+export type { RateLimiterParams } from './rate-limiter';
 export { App, Frame } from './frame/frame';
 export type { FrameEventName, FrameParams } from './frame/frame';
 export { Rest } from './frame/rest';
-export type { RestGetParams } from './frame/rest';
+export type { RestCallParams, RestGetParams } from './frame/rest';
 export type { AuthContext, FrameContext } from './protocol';
 export type { AttachOAuth2Options } from './attach';
 export type {
@@ -30,7 +34,8 @@ export {
   PlatformError,
   PlatformTimeoutError,
   FrameInitializationError,
+  RateLimitError,
   isMiniAppError,
   isOAuth2RefreshError,
 } from './errors';
-export type { MiniAppErrorCode, MiniAppErrorOptions } from './errors';
+export type { MiniAppErrorCode, MiniAppErrorOptions, RateLimitErrorOptions } from './errors';

@@ -1,6 +1,9 @@
 import type { Frame } from './frame/frame';
 import type { Rest } from './frame/rest';
+import type { AxiosInstance } from 'axios';
 import type { OAuth2 } from './oauth2';
+import type { Pipeline } from './pipeline';
+import type { RateLimiter } from './rate-limiter';
 
 declare const __SDK_VERSION__: string | undefined;
 
@@ -14,6 +17,9 @@ export interface Singletons {
   oauth2: OAuth2 | null;
   frame: Frame | null;
   rest: Rest | null;
+  rateLimiter: RateLimiter | null;
+  /** The plugins attached to each axios instance. */
+  pipelines: WeakMap<AxiosInstance, Pipeline>;
   startingFrame: Promise<Frame> | null;
 }
 
@@ -34,6 +40,8 @@ export function singletons(): Singletons {
     oauth2: null,
     frame: null,
     rest: null,
+    rateLimiter: null,
+    pipelines: new WeakMap(),
     startingFrame: null,
   });
 }

@@ -4,6 +4,7 @@ import { formatPlatformExpiry } from '../expiry';
 import { OAuth2 } from '../oauth2';
 import { originMatcher } from '../origin-pattern';
 import { readContext, type FrameContext } from '../protocol';
+import { RateLimiter } from '../rate-limiter';
 import { singletons } from '../shared';
 import { createBridge, type Bridge, type BridgeWindow } from './bridge';
 import { Rest } from './rest';
@@ -133,7 +134,15 @@ export class Frame {
       const oauth2 = startOAuth2(context, bridge);
       const baseURL =
         params.apiBaseURL ?? `${context.https ? 'https' : 'http'}://${context.domain}/api/v1`;
-      const frame = new Frame(targetOrigin, context, bridge, new Rest(oauth2, baseURL));
+      const rateLimiter = RateLimiter.initialize({
+        limit: context.ratelimit.limit > 0 ? Math.floor(context.ratelimit.limit) : -1,
+      });
+      const frame = new Frame(
+        targetOrigin,
+        context,
+        bridge,
+        new Rest(oauth2, baseURL, rateLimiter),
+      );
       frame.callbacks = { ...params.events };
       singletons().frame = frame;
       emit(frame.callbacks, 'onReady', { domain: context.domain });

@@ -1,0 +1,153 @@
+import {
+  AxiosHeaders,
+  isAxiosError,
+  type AxiosInstance,
+  type AxiosResponse,
+  type RawAxiosHeaders,
+} from 'axios';
+import { RateLimitError } from './errors';
+import {
+  layerOf,
+  setLayer,
+  type LimitLayer,
+  type OutgoingRequest,
+  type Transport,
+} from './pipeline';
+import { readServerLimits } from './rate-limit-headers';
+import { RateLimiter } from './rate-limiter';
+
+/** Options of {@link attachRateLimiter}. */
+export interface AttachRateLimiterOptions {
+  /** The limiter to share; by default a new one with `limit`. */
+  rateLimiter?: RateLimiter;
+  /** Requests per second for a new limiter; `-1` (the default): only the server's figures count. */
+  limit?: number;
+  /**
+   * How many times a request answered with 429 is sent again before it fails with
+   * {@link RateLimitError} `RATE_LIMITED`.
+   * @default 3
+   */
+  maxRetries?: number;
+  /**
+   * The longest `Retry-After` to wait for; a 429 asking for longer fails at once.
+   * @default 60000
+   */
+  maxRetryAfterMs?: number;
+}
+
+/** The first backoff step when a 429 says nothing of when to retry, ms. */
+const backoffBaseMs = 500;
+
+/**
+ * Limits the requests of an axios instance to the platform's rate: each request, replays and
+ * retries included, waits for its turn in one queue (a strict sliding window of `limit` per
+ * 1,000 ms); a 429 pauses the whole queue for its `Retry-After` (or an exponential backoff with
+ * full jitter) and the request is sent again, up to `maxRetries`. A 429 means the server did not
+ * act on the request, so any method is sent again. With {@link attachOAuth2} on the same
+ * instance, in either order, the token is set when a request leaves the queue, a replay after a
+ * 401 takes a new turn, and a request made while a refresh runs without waiting for it (the
+ * refresh call itself) goes ahead of the queue.
+ *
+ * @returns `detach()`, which takes the limit off the instance again (requests already queued
+ * still leave in turn).
+ * @throws TypeError or RangeError naming the option that is wrong.
+ *
+ * @example
+ * ```ts
+ * import axios from 'axios';
+ * import { attachRateLimiter } from '@aspro-cloud/miniapp-jssdk';
+ *
+ * const api = axios.create({ baseURL: 'https://example.aspro.cloud/api/v1' });
+ * const detach = attachRateLimiter(api, { limit: 10 });
+ * ```
+ */
+export function attachRateLimiter(
+  instance: AxiosInstance,
+  options: AttachRateLimiterOptions = {},
+): () => void {
+  const { maxRetries = 3, maxRetryAfterMs = 60_000 } = options;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+    throw new RangeError('attachRateLimiter options.maxRetries: pass 0 or a positive integer.');
+  }
+  if (!(maxRetryAfterMs >= 0)) {
+    throw new RangeError('attachRateLimiter options.maxRetryAfterMs: pass 0 or more ms.');
+  }
+  const rateLimiter = options.rateLimiter ?? new RateLimiter({ limit: options.limit ?? -1 });
+  if (!(rateLimiter instanceof RateLimiter)) {
+    throw new TypeError('attachRateLimiter options.rateLimiter must be a RateLimiter.');
+  }
+
+  const layer: LimitLayer = {
+    transport: (request, deliver, urgent) => (prepare) =>
+      sendInTurn(request, deliver, prepare, urgent),
+  };
+  setLayer(instance, 'limit', layer);
+
+  async function sendInTurn(
+    request: OutgoingRequest,
+    deliver: Transport,
+    prepare: Parameters<Transport>[0],
+    urgent: boolean,
+  ): Promise<AxiosResponse> {
+    for (let retries = 0; ; retries += 1) {
+      const { turn, cancel } = rateLimiter.take(urgent);
+      await request.bound(turn).catch((error: unknown) => {
+        cancel();
+        throw error;
+      });
+      const outcome = await deliver(prepare).then(
+        (response) => ({ response, error: undefined }),
+        (error: unknown) => ({ response: undefined, error }),
+      );
+      const response =
+        outcome.response ?? (isAxiosError(outcome.error) ? outcome.error.response : undefined);
+      if (!response) throw outcome.error;
+      const headers = AxiosHeaders.from(response.headers as RawAxiosHeaders);
+      const limits = readServerLimits((name) => headers.get(name));
+      rateLimiter.observe({ remaining: limits.remaining, resetAt: limits.resetAt });
+      if (response.status !== 429) {
+        if (outcome.response) return outcome.response;
+        throw outcome.error;
+      }
+      const retryAfterMs = limits.retryAfterMs ?? null;
+      const rejection = outcome.error ?? response;
+      if (retryAfterMs !== null && retryAfterMs > maxRetryAfterMs) {
+        throw tooMany(
+          `asked to wait ${retryAfterMs} ms, over maxRetryAfterMs`,
+          rejection,
+          retryAfterMs,
+        );
+      }
+      if (retries >= maxRetries) {
+        throw tooMany(
+          `answered 429 ${retries + 1} times (maxRetries ${maxRetries})`,
+          rejection,
+          retryAfterMs,
+        );
+      }
+      if (!request.body.replayable) {
+        throw tooMany(
+          'answered 429 to a stream body that cannot be sent twice',
+          rejection,
+          retryAfterMs,
+        );
+      }
+      // Full jitter: a random wait up to the doubled step, so that clients do not retry in step.
+      const delayMs =
+        retryAfterMs ?? Math.random() * Math.min(maxRetryAfterMs, backoffBaseMs * 2 ** retries);
+      rateLimiter.observe({ retryAfterMs: delayMs });
+    }
+  }
+
+  return () => {
+    if (layerOf(instance, 'limit') === layer) setLayer(instance, 'limit', null);
+  };
+}
+
+function tooMany(why: string, cause: unknown, retryAfterMs: number | null): RateLimitError {
+  return new RateLimitError(
+    'RATE_LIMITED',
+    `The server's rate limit refused this request: it ${why}. Send fewer requests, or try again later.`,
+    { cause, retryAfterMs },
+  );
+}

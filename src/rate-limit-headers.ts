@@ -1,0 +1,47 @@
+import type { ServerLimits } from './rate-limiter';
+
+/** Reads one response header by name, case-insensitively. */
+export type HeaderReader = (name: string) => unknown;
+
+/**
+ * What the server said about its limit: `Retry-After` (seconds or an HTTP date), and
+ * `RateLimit-Remaining` / `RateLimit-Reset` (IETF draft: seconds until the reset) or their
+ * `X-RateLimit-*` forms (the reset in seconds until it, or as epoch seconds).
+ */
+export function readServerLimits(header: HeaderReader, now = Date.now()): ServerLimits {
+  const limits: ServerLimits = {};
+  const remaining = integer(header('ratelimit-remaining') ?? header('x-ratelimit-remaining'));
+  if (remaining !== undefined) limits.remaining = remaining;
+  const reset = number(header('ratelimit-reset') ?? header('x-ratelimit-reset'));
+  // Epoch seconds are past 10⁹; a delay until the reset is far smaller.
+  if (reset !== undefined) limits.resetAt = reset > 1e9 ? reset * 1000 : now + reset * 1000;
+  const retryAfterMs = readRetryAfter(header('retry-after'), now);
+  if (retryAfterMs !== undefined) limits.retryAfterMs = retryAfterMs;
+  return limits;
+}
+
+/** `Retry-After` in ms: a number of seconds, or an HTTP date (a past one is 0). */
+export function readRetryAfter(value: unknown, now = Date.now()): number | undefined {
+  const text = first(value);
+  if (text === undefined) return undefined;
+  const seconds = number(text);
+  if (seconds !== undefined) return seconds * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function first(value: unknown): string | undefined {
+  const text = Array.isArray(value) ? (value[0] as unknown) : value;
+  if (typeof text === 'number') return String(text);
+  return typeof text === 'string' && text.trim() !== '' ? text.trim() : undefined;
+}
+
+function number(value: unknown): number | undefined {
+  const text = first(value);
+  return text !== undefined && /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : undefined;
+}
+
+function integer(value: unknown): number | undefined {
+  const read = number(value);
+  return read !== undefined && Number.isInteger(read) ? read : undefined;
+}
