@@ -6,6 +6,8 @@ import {
   OAuth2,
   OAuth2RefreshError,
   PlatformTimeoutError,
+  RateLimitError,
+  RateLimiter,
   Rest,
 } from '../src';
 import { createPlatformHost } from '../src/platform';
@@ -138,6 +140,32 @@ describe('App.initializeFrame', () => {
     expect(frame.rest.oauth2.refreshToken).toBe('refresh-0');
     expect(frame.rest.oauth2.expiresAt).toBeNull();
     expect(onExpiryDiscarded).not.toHaveBeenCalled();
+  });
+
+  it("frame.rest.rateLimiter is the RateLimiter singleton, with the context's limit", async () => {
+    const { frameWindow } = platform();
+    const frame = await App.initializeFrame({ window: frameWindow });
+    expect(frame.rest.rateLimiter).toBe(RateLimiter.getInstance());
+    expect(frame.rest.rateLimiter.limit).toBe(sampleContext.ratelimit.limit);
+    frame.destroy();
+    expect(() => RateLimiter.getInstance()).toThrow(RateLimitError);
+  });
+
+  it('rest.call is a GET with params, or a POST with data', async () => {
+    const { frameWindow } = platform();
+    const frame = await App.initializeFrame({ window: frameWindow });
+    const mock = new MockAdapter(frame.rest.axios);
+    mock.onGet('/core/user/list').reply((config) => [200, { get: config.params }]);
+    mock.onPost('/core/user/update/39').reply((config) => [200, { post: config.data }]);
+    await expect(
+      frame.rest.call({ method: '/core/user/list', params: { limit: 2 } }),
+    ).resolves.toEqual({ get: { limit: 2 } });
+    await expect(
+      frame.rest.call({ method: '/core/user/update/39', data: { name: 'Ann' } }),
+    ).resolves.toEqual({ post: JSON.stringify({ name: 'Ann' }) });
+    await expect(frame.rest.call({ method: '/core/user/list', type: 'get' })).resolves.toEqual({
+      get: undefined,
+    });
   });
 
   it('rest.post sends the body and resolves to the response body', async () => {

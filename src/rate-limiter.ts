@@ -98,6 +98,7 @@ export class RateLimiter {
     return this.#limit;
   }
 
+  /** Sets requests per second, or `-1`; throws RangeError for anything else. */
   set limit(value: number) {
     this.#limit = validLimit(value);
     this.#drain();
