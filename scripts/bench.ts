@@ -1,10 +1,12 @@
 // Benchmark, not a test: the same 401 storms through this SDK and through axios-auth-refresh
 // (default options, as its README sets it up), against one real HTTP API on 127.0.0.1, then the
-// per-request cost of the happy path. Run with `npm run bench`.
+// per-request cost of the happy path, then the rate limit beside bare axios, axios-retry and
+// bottleneck (scripts/bench-rate-limit.ts). Run with `npm run bench`.
 import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import createAuthRefreshInterceptor from 'axios-auth-refresh';
 import { OAuth2, attachOAuth2 } from '../src';
 import { TokenApi } from '../__tests__/helpers/token-api';
+import { runRateLimitBench } from './bench-rate-limit';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 300);
 
@@ -195,6 +197,8 @@ async function main(): Promise<void> {
   console.table(rows);
   console.log('\nHappy path: valid token, nothing in flight, no-op adapter (no network)\n');
   console.table(await happyPathCost());
+  console.log('\nRate limit: a loopback API that allows L requests per second, 429 above\n');
+  await runRateLimitBench();
 }
 
 main().catch((error: unknown) => {
