@@ -6,14 +6,18 @@ async function flush(): Promise<void> {
   for (let round = 0; round < 10; round += 1) await Promise.resolve();
 }
 
-/** Takes a turn and records when (fake ms since the test began) it was granted. */
+/**
+ * Takes a turn and records when (fake ms since the test began) it was granted; the request is
+ * answered at once, so its place frees a window after the grant.
+ */
 function taker(limiter: RateLimiter, start: number) {
   const granted: { id: number; at: number }[] = [];
   const take = (id: number, urgent = false) => {
     const { turn, cancel } = limiter.take(urgent);
     const settled = turn.then(
-      () => {
+      (held) => {
         granted.push({ id, at: performance.now() - start });
+        held.answered();
       },
       (error: unknown) => error,
     );
@@ -334,6 +338,38 @@ describe('RateLimiter', () => {
   });
 });
 
+describe('a place in the window', () => {
+  it('is held while the request is on the wire, and freed a window after its answer', async () => {
+    const limiter = limiterOf(1);
+    const first = limiter.take();
+    const held = await first.turn;
+    let secondAt = -1;
+    void limiter.take().turn.then(() => {
+      secondAt = Date.now();
+    });
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(secondAt).toBe(-1); // the first is still on the wire
+    held.answered();
+    const answeredAt = Date.now();
+    await jest.advanceTimersByTimeAsync(999);
+    expect(secondAt).toBe(-1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(secondAt).toBe(answeredAt + 1000);
+  });
+
+  it('given back, is free at once, as if the request never left', async () => {
+    const limiter = limiterOf(1);
+    const held = await limiter.take().turn;
+    let secondGranted = false;
+    void limiter.take().turn.then(() => {
+      secondGranted = true;
+    });
+    held.giveBack();
+    await flush();
+    expect(secondGranted).toBe(true);
+  });
+});
+
 describe('readRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
 
@@ -346,6 +382,12 @@ describe('readRetryAfter', () => {
     [['4', '9'], 4000],
     ['Thu, 01 Jan 2026 00:00:05 GMT', 5000],
     ['Wed, 31 Dec 2025 23:59:00 GMT', 0],
+    ['Thursday, 01-Jan-26 00:00:05 GMT', 5000],
+    ['Thu Jan  1 00:00:05 2026', 5000],
+    ['-1', undefined],
+    ['+5', undefined],
+    ['1,5', undefined],
+    ['2026-01-01T00:00:05Z', undefined],
     ['soon', undefined],
     ['1e3', undefined],
     ['12abc', undefined],

@@ -78,8 +78,8 @@ export function attachRateLimiter(
   }
 
   const layer: LimitLayer = {
-    transport: (request, deliver, urgent) => (prepare) =>
-      sendInTurn(request, deliver, prepare, urgent),
+    transport: (request, deliver, urgent) => (prepare, ready) =>
+      sendInTurn(request, deliver, prepare, ready, urgent),
   };
   setLayer(instance, 'limit', layer);
 
@@ -87,18 +87,27 @@ export function attachRateLimiter(
     request: OutgoingRequest,
     deliver: Transport,
     prepare: Parameters<Transport>[0],
+    ready: Parameters<Transport>[1],
     urgent: boolean,
   ): Promise<AxiosResponse> {
-    for (let retries = 0; ; retries += 1) {
-      const { turn, cancel } = rateLimiter.take(urgent);
-      await request.bound(turn).catch((error: unknown) => {
+    for (let retries = 0; ;) {
+      const { turn: waitForTurn, cancel } = rateLimiter.take(urgent);
+      const turn = await request.bound(waitForTurn).catch((error: unknown) => {
         cancel();
         throw error;
       });
+      // A refresh began while it queued: the token it would carry is rejected; wait, then queue again.
+      const refreshing = ready?.();
+      if (refreshing) {
+        turn.giveBack();
+        await refreshing;
+        continue;
+      }
       const outcome = await deliver(prepare).then(
         (response) => ({ response, error: undefined }),
         (error: unknown) => ({ response: undefined, error }),
       );
+      turn.answered();
       const response =
         outcome.response ?? (isAxiosError(outcome.error) ? outcome.error.response : undefined);
       if (!response) throw outcome.error;
@@ -111,6 +120,8 @@ export function attachRateLimiter(
       }
       const retryAfterMs = limits.retryAfterMs ?? null;
       const rejection = outcome.error ?? response;
+      // The server asked everyone to wait: the queue pauses even when this request gives up.
+      if (retryAfterMs !== null) rateLimiter.observe({ retryAfterMs });
       if (retryAfterMs !== null && retryAfterMs > maxRetryAfterMs) {
         throw tooMany(
           `asked to wait ${retryAfterMs} ms, over maxRetryAfterMs`,
@@ -133,9 +144,11 @@ export function attachRateLimiter(
         );
       }
       // Full jitter: a random wait up to the doubled step, so that clients do not retry in step.
-      const delayMs =
-        retryAfterMs ?? Math.random() * Math.min(maxRetryAfterMs, backoffBaseMs * 2 ** retries);
-      rateLimiter.observe({ retryAfterMs: delayMs });
+      if (retryAfterMs === null) {
+        const backoffMs = Math.random() * Math.min(maxRetryAfterMs, backoffBaseMs * 2 ** retries);
+        rateLimiter.observe({ retryAfterMs: backoffMs });
+      }
+      retries += 1;
     }
   }
 

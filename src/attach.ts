@@ -141,7 +141,7 @@ export function attachOAuth2(
         else sent.headers.delete('Authorization');
         return sent;
       };
-      return transport(withToken).then(
+      return transport(withToken, ready).then(
         (response) => {
           config.headers.delete('Authorization');
           // A 401 that `validateStatus` accepts is still a rejected token.

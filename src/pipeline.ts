@@ -13,8 +13,13 @@ import { singletons } from './shared';
 /**
  * Sends one request. `prepare` runs at the moment the request leaves, once per send, and returns
  * the config to send: so a request that waited in a queue carries the token current then.
+ * `ready`, when given, says whether the request must wait before it may leave (a refresh its
+ * token waits for): a queue asks it again when the request's turn comes.
  */
-export type Transport = (prepare: () => InternalAxiosRequestConfig) => Promise<AxiosResponse>;
+export type Transport = (
+  prepare: () => InternalAxiosRequestConfig,
+  ready?: () => Promise<void> | undefined,
+) => Promise<AxiosResponse>;
 
 /** The token's part of a send: sets it, and answers a rejected token (see `attach.ts`). */
 export interface AuthLayer {

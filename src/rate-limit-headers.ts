@@ -26,9 +26,14 @@ export function readRetryAfter(value: unknown, now = Date.now()): number | undef
   if (text === undefined) return undefined;
   const seconds = number(text);
   if (seconds !== undefined) return seconds * 1000;
+  if (!httpDate.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/** The three forms of an HTTP date (RFC 9110): IMF-fixdate, RFC 850 and asctime. */
+const httpDate =
+  /^(?:[a-z]{3}, \d{2} [a-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[a-z]{6,9}, \d{2}-[a-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[a-z]{3} [a-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/i;
 
 function first(value: unknown): string | undefined {
   const text = Array.isArray(value) ? (value[0] as unknown) : value;

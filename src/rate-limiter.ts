@@ -10,9 +10,24 @@ export interface RateLimiterParams {
 /** The span the limit counts over. */
 const windowMs = 1000;
 
+/** A request that left: it holds its place in the window until a second after its answer. */
+interface Send {
+  /** Monotonic time (ms) of its answer; `undefined` while it is on the wire. */
+  answeredAt?: number;
+}
+
+/**
+ * A request's turn: `answered()` once its response (or failure) is in, so that its place is
+ * freed a window later; `giveBack()` when it did not leave after all.
+ */
+export interface Turn {
+  answered(): void;
+  giveBack(): void;
+}
+
 /** A request waiting in the queue for its turn to leave. */
 interface Waiter {
-  grant: () => void;
+  grant: (turn: Turn) => void;
   reject: (reason: RateLimitError) => void;
   /** Goes ahead of waiters that are not urgent (a refresh call the others wait for). */
   urgent: boolean;
@@ -30,7 +45,9 @@ export interface ServerLimits {
 
 /**
  * A strict sliding window over the requests that leave: never more than `limit` in any 1,000 ms,
- * in arrival order, and nothing waits while there is room. The server's own figures win when it
+ * in arrival order, and nothing waits while there is room. The server sees a request some time
+ * between its leaving and its answer, so a request holds its place until 1,000 ms after its
+ * answer: the server's own window over arrivals is never exceeded either. The server's own figures win when it
  * sends them: a 429's `Retry-After`, or `remaining: 0` until `reset`, pause the whole queue.
  *
  * Inside the platform `frame.rest.rateLimiter` is the singleton, with `limit` from the context.
@@ -50,8 +67,8 @@ export class RateLimiter {
   #remaining = -1;
   #reset = 0;
   #lastRequestTime = 0;
-  /** Monotonic times (ms) of the requests that left within the last window. */
-  readonly #sent: number[] = [];
+  /** The requests that still hold a place in the window. */
+  #sent: Send[] = [];
   readonly #queue: Waiter[] = [];
   /** Monotonic time (ms) until which the server asked for nothing to be sent. */
   #pausedUntil = 0;
@@ -108,7 +125,7 @@ export class RateLimiter {
   get remaining(): number {
     if (this.#remaining >= 0) return this.#remaining;
     if (this.#limit < 0) return -1;
-    return this.#limit - this.#recentSends(performance.now());
+    return Math.max(0, this.#limit - this.#placesHeld(performance.now()));
   }
 
   /** When the current window resets, epoch ms: the server's figure when it sent one; `0` while unknown. */
@@ -127,14 +144,14 @@ export class RateLimiter {
   }
 
   /**
-   * Waits for this request's turn: resolves when it may leave (counted as sent at once), in
-   * arrival order; an `urgent` one goes ahead of the others.
+   * Waits for this request's turn: resolves when it may leave (holding a place in the window
+   * from then), in arrival order; an `urgent` one goes ahead of the others.
    * @internal Returns the wait and a `cancel()` that takes a request still waiting out of the queue.
    */
-  take(urgent = false): { turn: Promise<void>; cancel: () => void } {
+  take(urgent = false): { turn: Promise<Turn>; cancel: () => void } {
     if (this.#destroyed) return { turn: Promise.reject(destroyedError()), cancel: () => undefined };
     let waiter!: Waiter;
-    const turn = new Promise<void>((grant, reject) => {
+    const turn = new Promise<Turn>((grant, reject) => {
       waiter = { grant, reject, urgent };
     });
     if (urgent) {
@@ -188,30 +205,50 @@ export class RateLimiter {
       const now = performance.now();
       const wait = this.#waitBeforeNext(now);
       if (wait > 0) {
-        this.#timer = setTimeout(() => this.#drain(), wait);
+        if (wait !== Infinity) this.#timer = setTimeout(() => this.#drain(), wait);
         return;
       }
-      this.#recordSend(now);
-      this.#queue.shift()?.grant();
+      this.#queue.shift()?.grant(this.#recordSend());
     }
   }
 
-  /** Milliseconds until one more request may leave. */
+  /**
+   * Milliseconds until one more request may leave; `Infinity` while the places are held by
+   * requests still on the wire (their answers drain the queue again).
+   */
   #waitBeforeNext(now: number): number {
     const paused = this.#pausedUntil - now;
-    while (this.#sent.length > 0 && this.#sent[0] <= now - windowMs) this.#sent.shift();
-    if (this.#limit < 0 || this.#sent.length < this.#limit) return paused;
-    return Math.max(paused, this.#sent[this.#sent.length - this.#limit] + windowMs - now);
+    const held = this.#placesHeld(now);
+    if (this.#limit < 0 || held < this.#limit) return paused;
+    const freedAt = this.#sent
+      .map((send) => (send.answeredAt ?? Infinity) + windowMs)
+      .sort((a, b) => a - b)[held - this.#limit];
+    return Math.max(paused, freedAt - now);
   }
 
-  #recordSend(now: number): void {
+  /** Drops the places freed by now; returns how many are still held. */
+  #placesHeld(now: number): number {
+    this.#sent = this.#sent.filter(
+      (send) => send.answeredAt === undefined || send.answeredAt > now - windowMs,
+    );
+    return this.#sent.length;
+  }
+
+  #recordSend(): Turn {
     this.#lastRequestTime = Date.now();
     if (this.#remaining > 0) this.#remaining -= 1;
-    this.#sent.push(now);
-  }
-
-  #recentSends(now: number): number {
-    return this.#sent.filter((time) => time > now - windowMs).length;
+    const send: Send = {};
+    this.#sent.push(send);
+    return {
+      answered: () => {
+        send.answeredAt ??= performance.now();
+        this.#drain();
+      },
+      giveBack: () => {
+        this.#sent = this.#sent.filter((held) => held !== send);
+        this.#drain();
+      },
+    };
   }
 }
 
