@@ -1,10 +1,4 @@
-import {
-  AxiosHeaders,
-  isAxiosError,
-  type AxiosInstance,
-  type AxiosResponse,
-  type RawAxiosHeaders,
-} from 'axios';
+import { isAxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { RateLimitError } from './errors';
 import {
   layerOf,
@@ -13,8 +7,8 @@ import {
   type OutgoingRequest,
   type Transport,
 } from './pipeline';
-import { readServerLimits } from './rate-limit-headers';
-import { RateLimiter } from './rate-limiter';
+import { rateLimitHeaders, readServerLimits } from './rate-limit-headers';
+import { RateLimiter, type Turn } from './rate-limiter';
 
 /** Options of {@link attachRateLimiter}. */
 export interface AttachRateLimiterOptions {
@@ -83,43 +77,56 @@ export function attachRateLimiter(
   };
   setLayer(instance, 'limit', layer);
 
-  async function sendInTurn(
+  /** Sends the request when its turn comes; answers a 429 by sending it again in a later turn. */
+  function sendInTurn(
     request: OutgoingRequest,
     deliver: Transport,
     prepare: Parameters<Transport>[0],
     ready: Parameters<Transport>[1],
     urgent: boolean,
   ): Promise<AxiosResponse> {
-    for (let retries = 0; ;) {
-      const { turn: waitForTurn, cancel } = rateLimiter.take(urgent);
-      const turn = await request.bound(waitForTurn).catch((error: unknown) => {
-        cancel();
-        throw error;
-      });
+    const queue = (retries: number): Promise<AxiosResponse> => {
+      const now = rateLimiter.takeNow(urgent);
+      if (now) return leave(now, retries);
+      const { turn, cancel } = rateLimiter.take(urgent);
+      return request.bound(turn).then(
+        (granted) => leave(granted, retries),
+        (error: unknown) => {
+          cancel();
+          throw error;
+        },
+      );
+    };
+    const leave = (turn: Turn, retries: number): Promise<AxiosResponse> => {
       // A refresh began while it queued: the token it would carry is rejected; wait, then queue again.
       const refreshing = ready?.();
       if (refreshing) {
         turn.giveBack();
-        await refreshing;
-        continue;
+        return refreshing.then(() => queue(retries));
       }
-      const outcome = await deliver(prepare).then(
-        (response) => ({ response, error: undefined }),
-        (error: unknown) => ({ response: undefined, error }),
+      return deliver(prepare).then(
+        (response) => answered(turn, retries, response, undefined),
+        (error: unknown) => answered(turn, retries, undefined, error),
       );
+    };
+    const answered = (
+      turn: Turn,
+      retries: number,
+      response: AxiosResponse | undefined,
+      error: unknown,
+    ): AxiosResponse | Promise<AxiosResponse> => {
       turn.answered();
-      const response =
-        outcome.response ?? (isAxiosError(outcome.error) ? outcome.error.response : undefined);
-      if (!response) throw outcome.error;
-      const headers = AxiosHeaders.from(response.headers as RawAxiosHeaders);
-      const limits = readServerLimits((name) => headers.get(name));
-      rateLimiter.observe({ remaining: limits.remaining, resetAt: limits.resetAt });
-      if (response.status !== 429) {
-        if (outcome.response) return outcome.response;
-        throw outcome.error;
+      const answer = response ?? (isAxiosError(error) ? error.response : undefined);
+      if (!answer) throw error;
+      const header = rateLimitHeaders(answer.headers);
+      const limits = header ? readServerLimits(header) : {};
+      if (header) rateLimiter.observe({ remaining: limits.remaining, resetAt: limits.resetAt });
+      if (answer.status !== 429) {
+        if (response) return response;
+        throw error;
       }
       const retryAfterMs = limits.retryAfterMs ?? null;
-      const rejection = outcome.error ?? response;
+      const rejection = error ?? answer;
       // The server asked everyone to wait: the queue pauses even when this request gives up.
       if (retryAfterMs !== null) rateLimiter.observe({ retryAfterMs });
       if (retryAfterMs !== null && retryAfterMs > maxRetryAfterMs) {
@@ -148,8 +155,9 @@ export function attachRateLimiter(
         const backoffMs = Math.random() * Math.min(maxRetryAfterMs, backoffBaseMs * 2 ** retries);
         rateLimiter.observe({ retryAfterMs: backoffMs });
       }
-      retries += 1;
-    }
+      return queue(retries + 1);
+    };
+    return queue(0);
   }
 
   return () => {

@@ -74,14 +74,13 @@ export class OutgoingRequest {
    * `response.config` and `error.config` can be sent again as they are.
    */
   deliver(adapter: AxiosAdapter, config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
-    const sent =
-      this.#deadline && config.timeout
-        ? {
-            ...config,
-            headers: new AxiosHeaders(config.headers),
-            timeout: this.#deadline.remainingTimeout(),
-          }
-        : config;
+    // The happy path: no wait, no copy, nothing to give back.
+    if (!this.#deadline || !config.timeout) return adapter(config);
+    const sent = {
+      ...config,
+      headers: new AxiosHeaders(config.headers),
+      timeout: this.#deadline.remainingTimeout(),
+    };
     return adapter(sent).then(
       (response) => {
         response.config = config;
@@ -92,7 +91,7 @@ export class OutgoingRequest {
           error.config = config;
           if (error.response) error.response.config = config;
           // The copy had only what remained of the timeout; the caller set the whole of it.
-          if (sent !== config && /^timeout/i.test(error.message)) {
+          if (/^timeout/i.test(error.message)) {
             error.message = config.timeoutErrorMessage || `timeout of ${config.timeout}ms exceeded`;
           }
         }

@@ -3,6 +3,28 @@ import type { ServerLimits } from './rate-limiter';
 /** Reads one response header by name, case-insensitively. */
 export type HeaderReader = (name: string) => unknown;
 
+const names = new Set([
+  'retry-after',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+]);
+
+/**
+ * The rate-limit headers of a response's headers (a plain object or axios's `AxiosHeaders`), by
+ * lower-case name, read in one pass; `undefined` when there are none (most responses).
+ */
+export function rateLimitHeaders(headers: unknown): HeaderReader | undefined {
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  let found: Map<string, unknown> | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (names.has(lower)) (found ??= new Map()).set(lower, value);
+  }
+  return found && ((name) => found.get(name));
+}
+
 /**
  * What the server said about its limit: `Retry-After` (seconds or an HTTP date), and
  * `RateLimit-Remaining` / `RateLimit-Reset` (IETF draft: seconds until the reset) or their

@@ -169,6 +169,20 @@ export class RateLimiter {
   }
 
   /**
+   * This request's turn at once, when it may leave now and nobody waits ahead of it; else
+   * `undefined` (then {@link RateLimiter.take} queues it).
+   * @internal
+   */
+  takeNow(urgent = false): Turn | undefined {
+    if (this.#destroyed) return undefined;
+    const waitingAhead = urgent
+      ? this.#queue.some((queued) => queued.urgent)
+      : this.#queue.length > 0;
+    if (waitingAhead || this.#waitBeforeNext(performance.now()) > 0) return undefined;
+    return this.#recordSend();
+  }
+
+  /**
    * Takes in what the server said: `remaining` and `reset` show its figures, a `Retry-After` or
    * `remaining: 0` before `reset` pause the whole queue until then.
    * @internal
@@ -228,9 +242,11 @@ export class RateLimiter {
 
   /** Drops the places freed by now; returns how many are still held. */
   #placesHeld(now: number): number {
-    this.#sent = this.#sent.filter(
-      (send) => send.answeredAt === undefined || send.answeredAt > now - windowMs,
-    );
+    if (this.#sent.length > 0) {
+      this.#sent = this.#sent.filter(
+        (send) => send.answeredAt === undefined || send.answeredAt > now - windowMs,
+      );
+    }
     return this.#sent.length;
   }
 
@@ -238,11 +254,12 @@ export class RateLimiter {
     this.#lastRequestTime = Date.now();
     if (this.#remaining > 0) this.#remaining -= 1;
     const send: Send = {};
-    this.#sent.push(send);
+    // With no limit known there is no window to keep (and so no list to grow with every send).
+    if (this.#limit > 0) this.#sent.push(send);
     return {
       answered: () => {
         send.answeredAt ??= performance.now();
-        this.#drain();
+        if (this.#queue.length > 0) this.#drain();
       },
       giveBack: () => {
         this.#sent = this.#sent.filter((held) => held !== send);
