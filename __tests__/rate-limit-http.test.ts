@@ -130,6 +130,41 @@ describe.each<AdapterName>(['http', 'fetch'])(
       }
     });
 
+    it('(c) a Retry-After of a day over maxRetryAfterMs: that request fails, the others wait no longer than maxRetryAfterMs', async () => {
+      const server = await start({ limit: -1, retryAfter: '86400' });
+      server.force429 = 1;
+      const instance = client(adapter, server);
+      attachRateLimiter(instance, { limit: 10, maxRetryAfterMs: 200 });
+      const refused = await instance.get('/item/0').catch((caught: unknown) => caught);
+      expect(refused).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 86_400_000 });
+      const startedAt = performance.now();
+      await expect(instance.get('/item/1')).resolves.toMatchObject({ status: 200 });
+      expect(performance.now() - startedAt).toBeLessThan(1000);
+    });
+
+    it('(c) validateStatus that accepts 429: sent again up to maxRetries, then the last 429 is the answer', async () => {
+      const server = await start({ limit: -1, retryAfter: '0.01' });
+      server.always429 = true;
+      const instance = client(adapter, server);
+      attachRateLimiter(instance, { limit: 10, maxRetries: 1 });
+      const response = await instance.get('/item/0', { validateStatus: () => true });
+      expect(response.status).toBe(429);
+      expect(server.arrivals).toHaveLength(2);
+    });
+
+    it('(d) postForm answered 429, with only the limiter attached: the same form is sent again', async () => {
+      const server = await start({ limit: -1, retryAfter: '0' });
+      server.force429 = 1;
+      const instance = client(adapter, server);
+      attachRateLimiter(instance, { limit: 10 });
+      await expect(instance.postForm('/form', { a: '1', b: 'two' })).resolves.toMatchObject({
+        status: 200,
+      });
+      expect(server.arrivals).toHaveLength(2);
+      expect(server.arrivals[1].body.toString()).toBe(server.arrivals[0].body.toString());
+      expect(server.arrivals[1].body.toString()).toContain('two');
+    });
+
     it('(c) without Retry-After: full-jitter backoff, then RATE_LIMITED with retryAfterMs null', async () => {
       const server = await start({ limit: -1, retryAfter: null });
       server.always429 = true;

@@ -370,6 +370,40 @@ describe('a place in the window', () => {
   });
 });
 
+describe('waits the server asks for', () => {
+  it('a pause of a day is cut to a minute: requests go out again, the server decides', async () => {
+    const limiter = limiterOf(-1);
+    limiter.observe({ retryAfterMs: 86_400_000 });
+    let grantedAt = -1;
+    void limiter.take().turn.then(() => {
+      grantedAt = Date.now();
+    });
+    const start = Date.now();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(grantedAt).toBe(start + 60_000);
+  });
+
+  it('a place held by a request never answered is freed 10 s after it left', async () => {
+    const limiter = limiterOf(1);
+    await limiter.take().turn; // never answered
+    let grantedAt = -1;
+    void limiter.take().turn.then(() => {
+      grantedAt = Date.now();
+    });
+    const start = Date.now();
+    await jest.advanceTimersByTimeAsync(11_000);
+    expect(grantedAt).toBe(start + 11_000);
+  });
+
+  it("the server's remaining holds until its reset, then this limiter's count again", async () => {
+    const limiter = limiterOf(5);
+    limiter.observe({ remaining: 0, resetAt: Date.now() + 500 });
+    expect(limiter.remaining).toBe(0);
+    await jest.advanceTimersByTimeAsync(500);
+    expect(limiter.remaining).toBe(5);
+  });
+});
+
 describe('readRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
 
@@ -423,6 +457,12 @@ describe('readServerLimits', () => {
         now,
       ),
     ).toEqual({ remaining: 0, resetAt: now + 30_000 });
+  });
+
+  it('reads an X-RateLimit-Reset given in epoch milliseconds as such', () => {
+    expect(readServerLimits(reader({ 'x-ratelimit-reset': String(now + 2000) }), now)).toEqual({
+      resetAt: now + 2000,
+    });
   });
 
   it('prefers RateLimit-* over X-RateLimit-*', () => {

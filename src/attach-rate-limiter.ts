@@ -42,6 +42,8 @@ const backoffBaseMs = 500;
  * 401 takes a new turn, and a request made while a refresh runs without waiting for it (the
  * refresh call itself) goes ahead of the queue.
  *
+ * Attaching again replaces the instance's earlier limiter.
+ *
  * @returns `detach()`, which takes the limit off the instance again (requests already queued
  * still leave in turn).
  * @throws TypeError or RangeError naming the option that is wrong.
@@ -127,28 +129,24 @@ export function attachRateLimiter(
       }
       const retryAfterMs = limits.retryAfterMs ?? null;
       const rejection = error ?? answer;
-      // The server asked everyone to wait: the queue pauses even when this request gives up.
-      if (retryAfterMs !== null) rateLimiter.observe({ retryAfterMs });
+      // The server asked everyone to wait: the queue pauses (as long as this attachment waits at
+      // most) even when this request gives up.
+      if (retryAfterMs !== null) {
+        rateLimiter.observe({ retryAfterMs: Math.min(retryAfterMs, maxRetryAfterMs) });
+      }
+      // A caller whose validateStatus accepts 429 gets the last 429 instead of an error.
+      const giveUp = (why: string): AxiosResponse => {
+        if (response) return response;
+        throw tooMany(why, rejection, retryAfterMs);
+      };
       if (retryAfterMs !== null && retryAfterMs > maxRetryAfterMs) {
-        throw tooMany(
-          `asked to wait ${retryAfterMs} ms, over maxRetryAfterMs`,
-          rejection,
-          retryAfterMs,
-        );
+        return giveUp(`asked to wait ${retryAfterMs} ms, over maxRetryAfterMs`);
       }
       if (retries >= maxRetries) {
-        throw tooMany(
-          `answered 429 ${retries + 1} times (maxRetries ${maxRetries})`,
-          rejection,
-          retryAfterMs,
-        );
+        return giveUp(`answered 429 ${retries + 1} times (maxRetries ${maxRetries})`);
       }
       if (!request.body.replayable) {
-        throw tooMany(
-          'answered 429 to a stream body that cannot be sent twice',
-          rejection,
-          retryAfterMs,
-        );
+        return giveUp('answered 429 to a stream body, which cannot be sent twice: buffer it');
       }
       // Full jitter: a random wait up to the doubled step, so that clients do not retry in step.
       if (retryAfterMs === null) {
@@ -168,7 +166,7 @@ export function attachRateLimiter(
 function tooMany(why: string, cause: unknown, retryAfterMs: number | null): RateLimitError {
   return new RateLimitError(
     'RATE_LIMITED',
-    `The server's rate limit refused this request: it ${why}. Send fewer requests, or try again later.`,
+    `The server's rate limit refused this request: it ${why}. Send fewer requests or try again later; retryAfterMs says when the server asked for.`,
     { cause, retryAfterMs },
   );
 }

@@ -191,7 +191,7 @@ function send(
   // A request that does not wait for the token, while the others do, may be the refresh itself.
   const urgent = !auth && (pipeline.auth?.isRefreshing ?? false);
   const transport = pipeline.limit?.transport(request, deliver, urgent) ?? deliver;
-  return auth ? auth.send(request, transport) : transport(() => request.config);
+  return auth ? auth.send(request, transport) : transport(() => request.withBody());
 }
 
 /** The adapter a config named before any stand-in wrapped it. */

@@ -35,8 +35,10 @@ export function readServerLimits(header: HeaderReader, now = Date.now()): Server
   const remaining = integer(header('ratelimit-remaining') ?? header('x-ratelimit-remaining'));
   if (remaining !== undefined) limits.remaining = remaining;
   const reset = number(header('ratelimit-reset') ?? header('x-ratelimit-reset'));
-  // Epoch seconds are past 10⁹; a delay until the reset is far smaller.
-  if (reset !== undefined) limits.resetAt = reset > 1e9 ? reset * 1000 : now + reset * 1000;
+  // Epoch milliseconds are past 10¹², epoch seconds past 10⁹; a delay until the reset is smaller.
+  if (reset !== undefined) {
+    limits.resetAt = reset > 1e12 ? reset : reset > 1e9 ? reset * 1000 : now + reset * 1000;
+  }
   const retryAfterMs = readRetryAfter(header('retry-after'), now);
   if (retryAfterMs !== undefined) limits.retryAfterMs = retryAfterMs;
   return limits;

@@ -9,9 +9,19 @@ export interface RateLimiterParams {
 
 /** The span the limit counts over. */
 const windowMs = 1000;
+/**
+ * The longest the queue pauses for the server, however long it asks: past that, requests go
+ * out again and a server still refusing them fails them with `RATE_LIMITED`, instead of the app
+ * waiting silently for hours.
+ */
+const longestPauseMs = 60_000;
+/** A request unanswered this long after leaving has reached the server: it stops holding its place. */
+const longestHoldMs = 10_000;
 
 /** A request that left: it holds its place in the window until a second after its answer. */
 interface Send {
+  /** Monotonic time (ms) it left. */
+  leftAt: number;
   /** Monotonic time (ms) of its answer; `undefined` while it is on the wire. */
   answeredAt?: number;
 }
@@ -123,7 +133,8 @@ export class RateLimiter {
 
   /** Requests left in the current window: the server's figure when it sent one, else this limiter's; `-1` while unknown. */
   get remaining(): number {
-    if (this.#remaining >= 0) return this.#remaining;
+    // The server's figure holds until its reset.
+    if (this.#remaining >= 0 && Date.now() < this.#reset) return this.#remaining;
     if (this.#limit < 0) return -1;
     return Math.max(0, this.#limit - this.#placesHeld(performance.now()));
   }
@@ -195,6 +206,7 @@ export class RateLimiter {
     if (limits.remaining === 0 && limits.resetAt !== undefined) {
       pauseMs = Math.max(pauseMs, limits.resetAt - now);
     }
+    pauseMs = Math.min(pauseMs, longestPauseMs);
     if (pauseMs > 0) {
       this.#pausedUntil = Math.max(this.#pausedUntil, performance.now() + pauseMs);
       this.#drain();
@@ -219,7 +231,7 @@ export class RateLimiter {
       const now = performance.now();
       const wait = this.#waitBeforeNext(now);
       if (wait > 0) {
-        if (wait !== Infinity) this.#timer = setTimeout(() => this.#drain(), wait);
+        this.#timer = setTimeout(() => this.#drain(), wait);
         return;
       }
       this.#queue.shift()?.grant(this.#recordSend());
@@ -227,25 +239,23 @@ export class RateLimiter {
   }
 
   /**
-   * Milliseconds until one more request may leave; `Infinity` while the places are held by
-   * requests still on the wire (their answers drain the queue again).
+   * Milliseconds until one more request may leave (an answer that frees a place sooner drains
+   * the queue again).
    */
   #waitBeforeNext(now: number): number {
     const paused = this.#pausedUntil - now;
     const held = this.#placesHeld(now);
     if (this.#limit < 0 || held < this.#limit) return paused;
-    const freedAt = this.#sent
-      .map((send) => (send.answeredAt ?? Infinity) + windowMs)
-      .sort((a, b) => a - b)[held - this.#limit];
+    const freedAt = this.#sent.map((send) => heldUntil(send)).sort((a, b) => a - b)[
+      held - this.#limit
+    ];
     return Math.max(paused, freedAt - now);
   }
 
   /** Drops the places freed by now; returns how many are still held. */
   #placesHeld(now: number): number {
     if (this.#sent.length > 0) {
-      this.#sent = this.#sent.filter(
-        (send) => send.answeredAt === undefined || send.answeredAt > now - windowMs,
-      );
+      this.#sent = this.#sent.filter((send) => heldUntil(send) > now);
     }
     return this.#sent.length;
   }
@@ -253,7 +263,7 @@ export class RateLimiter {
   #recordSend(): Turn {
     this.#lastRequestTime = Date.now();
     if (this.#remaining > 0) this.#remaining -= 1;
-    const send: Send = {};
+    const send: Send = { leftAt: performance.now() };
     // With no limit known there is no window to keep (and so no list to grow with every send).
     if (this.#limit > 0) this.#sent.push(send);
     return {
@@ -269,6 +279,11 @@ export class RateLimiter {
   }
 }
 
+/** Until when (monotonic ms) a request holds its place: a window after its answer, or after it stopped being waited for. */
+function heldUntil(send: Send): number {
+  return Math.min(send.answeredAt ?? Infinity, send.leftAt + longestHoldMs) + windowMs;
+}
+
 function validLimit(limit: number): number {
   if (limit === -1 || (Number.isInteger(limit) && limit > 0)) return limit;
   throw new RangeError('RateLimiter limit: pass requests per second, a positive integer, or -1.');
@@ -277,6 +292,6 @@ function validLimit(limit: number): number {
 function destroyedError(): RateLimitError {
   return new RateLimitError(
     'DESTROYED',
-    'The rate limiter was destroyed while this request waited: send it again through a live one.',
+    'The rate limiter was destroyed: attach a live one (attachRateLimiter) and send the request again.',
   );
 }

@@ -38,8 +38,7 @@ export class RequestDeadline {
     const deadline = this.#deadline;
     if (!signal && !cancelToken && deadline === Infinity) return wait;
     wait.catch(() => undefined);
-    const canceled = () =>
-      new CanceledError('canceled while waiting for the OAuth2 refresh', config);
+    const canceled = () => new CanceledError('canceled', config);
     const early =
       cancelToken?.reason ||
       (signal?.aborted ? canceled() : Date.now() >= deadline ? this.#timedOut() : undefined);
