@@ -1,3 +1,4 @@
+import { parseLifetimeSeconds } from './expiry';
 import type { ServerLimits } from './rate-limiter';
 
 /** Reads one response header by name, case-insensitively. */
@@ -65,9 +66,9 @@ function first(value: unknown): string | undefined {
   return typeof text === 'string' && text.trim() !== '' ? text.trim() : undefined;
 }
 
+/** A number of seconds (or a count), read as `expires_in` is. */
 function number(value: unknown): number | undefined {
-  const text = first(value);
-  return text !== undefined && /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : undefined;
+  return parseLifetimeSeconds(first(value));
 }
 
 function integer(value: unknown): number | undefined {

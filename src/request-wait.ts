@@ -1,8 +1,9 @@
 import { AxiosError, CanceledError, type InternalAxiosRequestConfig } from 'axios';
 
 /**
- * A request's own limits, applied to the time it spends waiting for a token: its `signal`, its
- * `cancelToken` and its `timeout`, counted from when it reached the adapter. The send after the
+ * A request's own limits, applied to the time it spends waiting for a token or for its turn in
+ * the rate limit's queue: its `signal`, its `cancelToken` and its `timeout`, counted from when it
+ * reached the adapter. The send after the
  * wait gets only what is left of the timeout, so the request settles within it as a whole.
  */
 export class RequestDeadline {
