@@ -1,5 +1,6 @@
 // The demo mini-app: the script-tag build, as a mini-app inside the platform would use it.
-// Query parameters: timeoutMs (bridge timeout), targetOrigin (instead of the automatic one).
+// Query parameters: timeoutMs (bridge timeout), targetOrigin (instead of the automatic one),
+// coordinate=off (this frame refreshes on its own, not once with its siblings).
 const query = new URLSearchParams(location.search);
 const logList = document.getElementById('log');
 const log = (text) => {
@@ -18,6 +19,7 @@ window.miniapp = {
   ready: window.ACloudMiniApp.initializeFrame({
     timeoutMs: Number(query.get('timeoutMs')) || undefined,
     targetOrigin: query.get('targetOrigin') || undefined,
+    coordinateRefresh: query.get('coordinate') !== 'off',
   }),
   /** Fires `count` concurrent calls; resolves to 'ok' or the error's name:code:cause of each. */
   async burst(count) {

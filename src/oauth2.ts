@@ -1,6 +1,11 @@
 import { OAuth2NotInitializedError, OAuth2RefreshError, isOAuth2RefreshError } from './errors';
 import { emit, type EventCallbacks, type OAuth2EventName } from './events';
 import { parseExpiry, type ExpiryInput } from './expiry';
+import {
+  coordinateRefresh,
+  type RefreshCoordination,
+  type SiblingNews,
+} from './refresh-coordination';
 import { singletons } from './shared';
 import {
   normalizeRefreshResult,
@@ -40,6 +45,21 @@ export interface OAuth2Params {
    * @default 5000
    */
   expirySkewMs?: number;
+  /**
+   * Instances with the same key, in frames and tabs of one origin, refresh once for all: one
+   * holds a Web Lock and refreshes, the others adopt its tokens over a `BroadcastChannel` (their
+   * own `onRefresh` fires) or share its failure. Name the mini-app and the user, such as
+   * `'my-app:user-42'`; it is never sent anywhere. `App.initializeFrame()` sets it from the
+   * context unless `FrameParams.coordinateRefresh` is `false`. Left out, or where Web Locks or
+   * `BroadcastChannel` are missing, each instance refreshes on its own. See docs/coordination.md.
+   */
+  coordinationKey?: string;
+}
+
+/** Settles a refresh in flight. */
+interface FlightSettler {
+  resolve(tokens: OAuth2RefreshResult): void;
+  reject(error: OAuth2RefreshError): void;
 }
 
 /** @internal What a request knew of the tokens when it was sent. */
@@ -100,7 +120,9 @@ export class OAuth2 {
    */
   #unanswered: { answer: Promise<OAuth2RefreshResult>; until: number } | null = null;
   #lastFailure: { attempt: number; error: OAuth2RefreshError } | null = null;
-  #abortRefresh: ((reason: OAuth2RefreshError) => void) | null = null;
+  /** Settles the refresh in flight from outside its answer: a sibling's tokens, destroy. */
+  #settleFlight: FlightSettler | null = null;
+  #coordination: RefreshCoordination | null = null;
   readonly #destroyCallbacks = new Set<() => void>();
   #destroyed = false;
 
@@ -115,6 +137,7 @@ export class OAuth2 {
     this.#tokens = this.#hold(valid, null);
     this.#callbacks = { ...params.events };
     this.#refreshHandler = params.refreshHandler;
+    this.#coordinate(valid.coordinationKey);
     singletons().oauth2Instances.add(this);
   }
 
@@ -207,7 +230,8 @@ export class OAuth2 {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#callbacks = {};
-    this.#abortRefresh?.(destroyedError());
+    this.#settleFlight?.reject(destroyedError());
+    this.#coordinate(undefined);
     for (const callback of [...this.#destroyCallbacks]) callback();
     this.#destroyCallbacks.clear();
     const shared = singletons();
@@ -299,11 +323,53 @@ export class OAuth2 {
 
   /** @internal Replaces tokens and handler, as when the platform hands over a new context. */
   adopt(
-    params: Pick<OAuth2Params, 'accessToken' | 'refreshToken' | 'expiresAt' | 'refreshHandler'>,
+    params: Pick<
+      OAuth2Params,
+      'accessToken' | 'refreshToken' | 'expiresAt' | 'refreshHandler' | 'coordinationKey'
+    >,
   ): void {
-    this.#tokens = this.#hold(validateParams(params), null);
+    const valid = validateParams(params);
+    this.#tokens = this.#hold(valid, null);
     this.#refreshHandler = params.refreshHandler ?? this.#refreshHandler;
+    this.#coordinate(valid.coordinationKey);
     this.#advance(1, 0);
+  }
+
+  #coordinate(key: string | undefined): void {
+    this.#coordination?.close();
+    this.#coordination =
+      key === undefined || this.#destroyed
+        ? null
+        : coordinateRefresh(key, (news) => this.#hearSibling(news));
+  }
+
+  /**
+   * A sibling frame's outcome for the token held here settles the refresh in flight, whose
+   * handler is then not called. New tokens are adopted and `onRefresh` fires. A failure fires
+   * `onRefreshError` and counts as a refresh started now: requests sent before it that the
+   * server rejects share it, as they share a failure of this instance's own.
+   */
+  #hearSibling(news: SiblingNews): void {
+    if (this.#destroyed || news.replaces !== this.#tokens.accessToken) return;
+    if (news.kind === 'failed') {
+      const error = new OAuth2RefreshError(
+        news.code,
+        'A refresh by another frame of this mini-app failed; previous tokens are kept.',
+      );
+      if (this.#settleFlight) {
+        this.#settleFlight.reject(error);
+      } else {
+        this.#advance(0, 1);
+        this.#lastFailure = { attempt: this.#ticket.refreshesStarted, error };
+        emit(this.#callbacks, 'onRefreshError', error);
+      }
+      return;
+    }
+    this.#tokens = this.#hold(news.tokens, Date.now());
+    this.#advance(1, 0);
+    if (this.#inFlight) this.#endFlight(this.#inFlight.attempt);
+    emit(this.#callbacks, 'onRefresh', copyTokens(news.tokens));
+    this.#settleFlight?.resolve(copyTokens(news.tokens));
   }
 
   /**
@@ -313,16 +379,29 @@ export class OAuth2 {
    */
   async #performRefresh(attempt: number): Promise<OAuth2RefreshResult> {
     const { generation } = this.#ticket;
-    const refreshToken = this.#tokens.refreshToken;
+    const { accessToken, refreshToken } = this.#tokens;
     const late = this.#unanswered;
     const unanswered = late && Date.now() < late.until ? late.answer : null;
+    let asked: Promise<OAuth2RefreshResult> | null = null;
+    const ask = () =>
+      (asked = Promise.resolve()
+        .then(() => this.#callRefreshHandler(refreshToken))
+        .then((raw) => this.#adoptResult(raw, refreshToken, generation, attempt)));
+    const settled = new AbortController();
     const answer =
       unanswered ??
-      Promise.resolve()
-        .then(() => this.#callRefreshHandler(refreshToken))
-        .then((raw) => this.#adoptResult(raw, refreshToken, generation, attempt));
+      this.#coordination?.run({
+        replaces: accessToken,
+        // Checked again under the lock: tokens replaced meanwhile need no refresh.
+        obtain: () =>
+          this.#ticket.generation === generation
+            ? ask()
+            : Promise.resolve(copyTokens(this.#tokens)),
+        signal: settled.signal,
+      }) ??
+      ask();
     try {
-      const result = await this.#withinTimeout(answer);
+      const result = await this.#withinTimeout(answer, settled);
       this.#endFlight(attempt);
       return result;
     } catch (cause) {
@@ -333,7 +412,7 @@ export class OAuth2 {
             'Token refresh failed; previous tokens are kept. See cause.',
             { cause },
           );
-      if (!unanswered && error.code === 'REFRESH_TIMEOUT') this.#awaitLate(answer);
+      if (!unanswered && error.code === 'REFRESH_TIMEOUT' && asked) this.#awaitLate(asked);
       this.#lastFailure = { attempt, error };
       this.#endFlight(attempt);
       emit(this.#callbacks, 'onRefreshError', error);
@@ -381,8 +460,10 @@ export class OAuth2 {
     const { tokens, discarded } = normalizeRefreshResult(raw, refreshToken, now);
     this.#endFlight(attempt);
     if (this.#ticket.generation !== generation) return copyTokens(this.#tokens);
+    const replaced = this.#tokens.accessToken;
     this.#tokens = this.#hold(tokens, now);
     this.#advance(1, 0);
+    this.#coordination?.publish(replaced, tokens);
     if (discarded) emit(this.#callbacks, 'onExpiryDiscarded', discarded);
     emit(this.#callbacks, 'onRefresh', copyTokens(tokens));
     return copyTokens(tokens);
@@ -411,15 +492,34 @@ export class OAuth2 {
     };
   }
 
-  /** Rejects with `REFRESH_TIMEOUT` after `refreshTimeoutMs`, or at once on `destroy()`. */
-  #withinTimeout<T>(answer: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Settles as `answer`, or rejects with `REFRESH_TIMEOUT` after `refreshTimeoutMs`, or settles
+   * from outside (`#settleFlight`); whichever comes first aborts `settled`, with the error.
+   */
+  #withinTimeout(
+    answer: Promise<OAuth2RefreshResult>,
+    settled: AbortController,
+  ): Promise<OAuth2RefreshResult> {
     answer.catch(() => undefined);
-    return new Promise<T>((resolve, reject) => {
-      this.#abortRefresh = reject;
-      timer = setTimeout(
+    return new Promise((resolve, reject) => {
+      const settle = (error?: OAuth2RefreshError) => {
+        clearTimeout(timer);
+        if (this.#settleFlight === flight) this.#settleFlight = null;
+        settled.abort(error);
+      };
+      const flight: FlightSettler = (this.#settleFlight = {
+        resolve: (tokens: OAuth2RefreshResult) => {
+          settle();
+          resolve(tokens);
+        },
+        reject: (error: OAuth2RefreshError) => {
+          settle(error);
+          reject(error);
+        },
+      });
+      const timer = setTimeout(
         () =>
-          reject(
+          flight.reject(
             new OAuth2RefreshError(
               'REFRESH_TIMEOUT',
               `Token refresh did not settle within ${this.#refreshTimeoutMs} ms (refreshTimeoutMs); previous tokens are kept, late ones will be adopted.`,
@@ -427,10 +527,7 @@ export class OAuth2 {
           ),
         this.#refreshTimeoutMs,
       );
-      answer.then(resolve, reject);
-    }).finally(() => {
-      clearTimeout(timer);
-      this.#abortRefresh = null;
+      answer.then(flight.resolve, flight.reject);
     });
   }
 }
@@ -462,7 +559,7 @@ function validateParams(
   params: OAuth2Params,
 ): Required<
   Pick<OAuth2Params, 'accessToken' | 'refreshToken' | 'refreshTimeoutMs' | 'expirySkewMs'>
-> & { expiresAt: Date | null } {
+> & { expiresAt: Date | null; coordinationKey: string | undefined } {
   if (typeof params !== 'object' || params === null) {
     fail('params', 'an object such as { accessToken, refreshToken }');
   }
@@ -474,6 +571,7 @@ function validateParams(
     events,
     refreshTimeoutMs = 30_000,
     expirySkewMs = 5_000,
+    coordinationKey,
   } = params;
   if (typeof accessToken !== 'string') fail('accessToken', 'a string');
   if (typeof refreshToken !== 'string') fail('refreshToken', 'a string');
@@ -481,6 +579,12 @@ function validateParams(
     fail('refreshHandler', 'a function returning the new tokens');
   }
   if (events !== undefined) checkEvents(events);
+  if (coordinationKey !== undefined && (typeof coordinationKey !== 'string' || !coordinationKey)) {
+    fail(
+      'coordinationKey',
+      "a non-empty string naming the mini-app and user, such as 'app:user-42'",
+    );
+  }
   if (!Number.isFinite(refreshTimeoutMs) || refreshTimeoutMs <= 0) {
     fail('refreshTimeoutMs', 'a positive number of ms', RangeError);
   }
@@ -495,5 +599,12 @@ function validateParams(
       RangeError,
     );
   }
-  return { accessToken, refreshToken, expiresAt: parsedExpiry, refreshTimeoutMs, expirySkewMs };
+  return {
+    accessToken,
+    refreshToken,
+    expiresAt: parsedExpiry,
+    refreshTimeoutMs,
+    expirySkewMs,
+    coordinationKey,
+  };
 }

@@ -84,16 +84,16 @@ const longestId = 128;
 const longestText = 16_384;
 const methods: readonly string[] = ['context', 'refresh'];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Reads an own property only, so `__proto__` or `constructor` in a message are never followed. */
-function own(record: Record<string, unknown>, key: string): unknown {
+export function own(record: Record<string, unknown>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 }
 
-function isShortText(value: unknown, longest = longestText): value is string {
+export function isShortText(value: unknown, longest = longestText): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= longest;
 }
 

@@ -28,8 +28,34 @@ const flags = [
   '--disable-sync',
 ];
 
-export function launchChromium(executablePath: string): Promise<Browser> {
-  return chromium.launch({ executablePath, headless: true, args: flags });
+/**
+ * playwright-core switches third-party storage partitioning off, and then `navigator.locks`
+ * throws SecurityError inside a cross-site iframe; Chrome partitions by default. A later
+ * `--disable-features` replaces playwright's list, so this one repeats it without partitioning.
+ */
+const partitioned = [
+  '--disable-features=AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,DialMediaRouteProvider,GlobalMediaControls,HttpsUpgrades,LensOverlay,MediaRouter,PaintHolding,Translate,AutoDeElevate,OptimizationHints,NetworkTimeServiceQuerying,AimEnabled',
+  '--enable-features=ThirdPartyStoragePartitioning',
+];
+
+/** Launches Chromium with storage partitioning on, as Chrome ships, unless `partitioning` is false. */
+export function launchChromium(
+  executablePath: string,
+  { partitioning = true }: { partitioning?: boolean } = {},
+): Promise<Browser> {
+  const args = partitioning ? [...flags, ...partitioned] : flags;
+  return chromium.launch({ executablePath, headless: true, args });
+}
+
+/** Waits (10 s at most) for `count` frames of `page` whose URLs start with `prefix`. */
+export async function framesAt(page: Page, prefix: string, count: number): Promise<Frame[]> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const frames = page.frames().filter((candidate) => candidate.url().startsWith(prefix));
+    if (frames.length >= count) return frames;
+    await page.waitForEvent('framenavigated', { timeout: 500 }).catch(() => undefined);
+  }
+  throw new Error(`fewer than ${count} frames at ${prefix} after 10 s`);
 }
 
 /** Waits (10 s at most) for the frame of `page` whose URL starts with `prefix`. */

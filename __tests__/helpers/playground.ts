@@ -131,6 +131,7 @@ export async function startPlayground(): Promise<Playground> {
     files({
       '/': 'playground/platform.html',
       '/platform.js': 'playground/platform.js',
+      '/plain-host.js': 'playground/plain-host.js',
       '/sibling.html': 'playground/sibling.html',
       '/style.css': 'playground/style.css',
     }),
@@ -152,7 +153,11 @@ export async function startPlayground(): Promise<Playground> {
             expires_at: '',
           },
           placement: { id: 'placement-1', code: 'app.homepage', props: {} },
-          ratelimit: { limit: 10 },
+          ratelimit: {
+            limit:
+              Number(new URL(request.url ?? '', platformOrigin).searchParams.get('ratelimit')) ||
+              10,
+          },
         });
       }
       if (path === '/control' && request.method === 'POST') {

@@ -56,7 +56,7 @@ export class TokenApi {
   /** Statuses to answer authorized requests with, by path, each once, before answering 200. */
   private readonly forcedStatuses = new Map<string, number[]>();
   private readonly rejectedPaths = new Set<string>();
-  private hitWaiters: { hits: number; resolve: () => void }[] = [];
+  private waiters: { counter: keyof TokenApiCounters; count: number; resolve: () => void }[] = [];
   private generation = 0;
   private accessToken = 'access-0';
   private refreshToken = 'refresh-0';
@@ -104,8 +104,26 @@ export class TokenApi {
 
   /** Resolves once the API has received `hits` requests (answered or not). */
   apiHitsReached(hits: number): Promise<void> {
-    if (this.counters.apiHits >= hits) return Promise.resolve();
-    return new Promise((resolve) => this.hitWaiters.push({ hits, resolve }));
+    return this.reached('apiHits', hits);
+  }
+
+  /** Resolves once the token endpoint has received `count` requests (answered or not). */
+  refreshesReached(count: number): Promise<void> {
+    return this.reached('refreshes', count);
+  }
+
+  private reached(counter: keyof TokenApiCounters, count: number): Promise<void> {
+    if (this.counters[counter] >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ counter, count, resolve }));
+  }
+
+  private count(counter: keyof TokenApiCounters): void {
+    this.counters[counter] += 1;
+    this.waiters = this.waiters.filter((waiter) => {
+      if (waiter.counter !== counter || this.counters[counter] < waiter.count) return true;
+      waiter.resolve();
+      return false;
+    });
   }
 
   /** Answers the next authorized requests to `path` with these statuses, one each, then 200. */
@@ -145,7 +163,7 @@ export class TokenApi {
     const bytes = await readBody(request);
     const body = bytes.toString('utf8');
     if (isToken) {
-      this.counters.refreshes += 1;
+      this.count('refreshes');
       if (this.holdRefresh) {
         this.note('POST /oauth/token → held, never answered');
         this.held.push(response);
@@ -169,12 +187,7 @@ export class TokenApi {
       });
       return true;
     }
-    this.counters.apiHits += 1;
-    this.hitWaiters = this.hitWaiters.filter((waiter) => {
-      if (this.counters.apiHits < waiter.hits) return true;
-      waiter.resolve();
-      return false;
-    });
+    this.count('apiHits');
     if (this.received.length < 1000) {
       this.received.push({
         method: request.method ?? '',

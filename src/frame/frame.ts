@@ -42,6 +42,13 @@ export interface FrameParams {
    * @default 10000
    */
   timeoutMs?: number;
+  /**
+   * Frames and tabs of this mini-app for the same account refresh their token once for all
+   * (keyed by the context's app id, account id and domain; see `OAuth2Params.coordinationKey`).
+   * `false` makes this frame refresh on its own.
+   * @default true
+   */
+  coordinateRefresh?: boolean;
   /** `onReady` fires once the context has been received. */
   events?: EventCallbacks<FrameEventName>;
   /** @internal The window to run in; tests pass a stand-in. */
@@ -131,7 +138,7 @@ export class Frame {
           'The platform sent a context without a valid domain, https flag or auth tokens: check that the page embedding this mini-app runs a platform host of the same protocol version (createPlatformHost).',
         );
       }
-      const oauth2 = startOAuth2(context, bridge);
+      const oauth2 = startOAuth2(context, bridge, params.coordinateRefresh !== false);
       const baseURL =
         params.apiBaseURL ?? `${context.https ? 'https' : 'http'}://${context.domain}/api/v1`;
       const rateLimiter = RateLimiter.initialize({
@@ -210,8 +217,11 @@ export class Frame {
   }
 }
 
-function startOAuth2(context: FrameContext, bridge: Bridge): OAuth2 {
+function startOAuth2(context: FrameContext, bridge: Bridge, coordinate: boolean): OAuth2 {
   const tokens = {
+    coordinationKey: coordinate
+      ? JSON.stringify([context.app.id, context.account.id, context.domain])
+      : undefined,
     accessToken: context.auth.access_token,
     refreshToken: context.auth.refresh_token,
     expiresAt: context.auth.expires_at || null,

@@ -59,9 +59,22 @@ export interface PlatformHost {
 }
 
 /**
+ * Refreshes on this page, by mini-app origin and refresh token: every host asked for the same
+ * refresh while it runs, or within {@link reuseIntervalMs} of its success, hands out its
+ * outcome, so a frame that asks a moment late does not spend a refresh token already rotated.
+ */
+const refreshes = new Map<string, { outcome: Promise<AuthContext>; until: number }>();
+const reuseIntervalMs = 10_000;
+
+/**
  * Answers one mini-app iframe's requests on the platform page: the context handshake and token
  * refreshes. Only messages from that iframe's window and exact origin, in the protocol's shape,
  * are answered; answers are posted to that origin only.
+ *
+ * Create one host per iframe. Every iframe of the same origin that asks to refresh the same
+ * refresh token while that refresh runs, or up to 10 s after it succeeded, gets its outcome:
+ * `refresh` is called once per refresh token, however many frames ask and whether or not they
+ * coordinate among themselves. A refused refresh is not kept: the next request asks again.
  *
  * @example
  * ```ts
@@ -94,16 +107,33 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
     );
   }
 
-  const answer = async (request: BridgeRequest): Promise<unknown> => {
-    if (request.method === 'context') return typeof context === 'function' ? context() : context;
-    const result = await refresh({ refreshToken: request.params.refresh_token ?? '' });
-    const auth = toAuthContext(result);
+  const refreshOnce = async (refreshToken: string): Promise<AuthContext> => {
+    const auth = toAuthContext(await refresh({ refreshToken }));
     if (!auth)
       throw Object.assign(
         new Error('the refresh produced no access token or an unreadable expiry'),
         { code: 'invalid_refresh_result' },
       );
     return auth;
+  };
+
+  const answer = (request: BridgeRequest): Promise<unknown> => {
+    if (request.method === 'context') {
+      return Promise.resolve().then(() => (typeof context === 'function' ? context() : context));
+    }
+    const refreshToken = request.params.refresh_token ?? '';
+    const key = JSON.stringify([origin, refreshToken]);
+    const now = Date.now();
+    for (const [other, { until }] of refreshes) if (until <= now) refreshes.delete(other);
+    const known = refreshes.get(key);
+    if (known) return known.outcome;
+    const entry = { outcome: refreshOnce(refreshToken), until: Infinity };
+    refreshes.set(key, entry);
+    entry.outcome.then(
+      () => (entry.until = Date.now() + reuseIntervalMs),
+      () => refreshes.get(key) === entry && refreshes.delete(key),
+    );
+    return entry.outcome;
   };
 
   const onMessage = (event: MessageEvent) => {

@@ -1,0 +1,226 @@
+import { isOAuth2RefreshError } from './errors';
+import { isRecord, isShortText, own } from './protocol';
+import type { OAuth2RefreshResult } from './tokens';
+
+/**
+ * One refresh for every frame and tab of a mini-app that share a key: a Web Lock elects the
+ * frame that refreshes, a BroadcastChannel carries its outcome to the others. Both are scoped to
+ * the origin (and, where the browser partitions storage, to the embedding site), so only
+ * same-origin frames of the same key take part. Only tokens, their expiry and a failure's code
+ * cross the channel.
+ */
+
+/** The failures a sibling shares: a refresh that was refused or not answered. */
+type SharedFailureCode = 'REFRESH_FAILED' | 'REFRESH_TIMEOUT';
+
+/** What a sibling tells: new tokens, or a failure, for the access token `replaces`. */
+export type SiblingNews =
+  | { kind: 'refreshed'; replaces: string; tokens: OAuth2RefreshResult }
+  | { kind: 'failed'; replaces: string; code: SharedFailureCode };
+
+/** A refresh run under the lock; see {@link RefreshCoordination.run}. */
+export interface CoordinatedRefresh<T> {
+  /** The access token the refresh is to replace. */
+  replaces: string;
+  /** Calls the refresh handler and adopts its answer; publishes through `publish`. */
+  obtain: () => Promise<T>;
+  /**
+   * Aborted once the refresh is settled otherwise (a sibling's tokens, the timeout, destroy):
+   * the lock is then given up. A reason that is an `OAuth2RefreshError` of a shared code is
+   * told to the siblings.
+   */
+  signal: AbortSignal;
+}
+
+/** The coordination of one OAuth2 instance. */
+export interface RefreshCoordination {
+  /**
+   * Runs `obtain` holding the key's lock, after news queued before the lock was granted has been
+   * heard (a sibling's tokens or failure settle the refresh, which aborts `signal`); tells the
+   * siblings a failure before the lock is released. Where the browser refuses the lock
+   * (a cross-site frame without storage partitioning), runs `obtain` alone from then on.
+   */
+  run<T>(refresh: CoordinatedRefresh<T>): Promise<T>;
+  /** Tells the siblings new tokens (call while holding the lock, before it is released). */
+  publish(replaces: string, tokens: OAuth2RefreshResult): void;
+  /** Leaves the channel; waiting refreshes are left to their `signal`. */
+  close(): void;
+}
+
+interface LockManagerLike {
+  request(
+    name: string,
+    options: { signal?: AbortSignal },
+    callback: () => Promise<unknown>,
+  ): Promise<unknown>;
+}
+
+interface ChannelLike {
+  onmessage: ((event: { data: unknown }) => void) | null;
+  postMessage(message: unknown): void;
+  close(): void;
+  /** Node only: lets the process exit while the channel is open. */
+  unref?(): void;
+}
+
+type ChannelConstructor = new (name: string) => ChannelLike;
+
+const protocol = 'aspro.miniapp.refresh';
+const version = 1;
+const sharedCodes: readonly string[] = ['REFRESH_FAILED', 'REFRESH_TIMEOUT'];
+
+/**
+ * Joins the siblings of `key`, or returns `null` where Web Locks or BroadcastChannel are
+ * missing: then the instance refreshes on its own, as without a key.
+ */
+export function coordinateRefresh(
+  key: string,
+  hear: (news: SiblingNews) => void,
+): RefreshCoordination | null {
+  const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+  const Channel = (globalThis as { BroadcastChannel?: ChannelConstructor }).BroadcastChannel;
+  if (!locks || typeof locks.request !== 'function' || typeof Channel !== 'function') return null;
+  const lockManager = locks;
+  const name = `${protocol}/${version}/${key}`;
+  let channel: ChannelLike | null;
+  try {
+    channel = new Channel(name);
+  } catch {
+    return null;
+  }
+  channel.unref?.();
+  const echoes = new Map<string, () => void>();
+  let echoCount = 0;
+
+  const post = (message: Record<string, unknown>) =>
+    channel?.postMessage({ protocol, version, ...message });
+
+  channel.onmessage = ({ data }) => {
+    const message = readMessage(data);
+    if (message?.kind === 'echo') echoes.get(message.id)?.();
+    else if (message) hear(message);
+  };
+
+  /** Resolves once a message posted now has come back, so news posted before it has been heard. */
+  const echo = () =>
+    new Promise<void>((resolve) => {
+      const id = `${(echoCount += 1)}-${Math.random()}`;
+      echoes.set(id, () => {
+        echoes.delete(id);
+        resolve();
+      });
+      const probe = new Channel(name);
+      probe.postMessage({ protocol, version, kind: 'echo', id });
+      probe.close();
+    });
+
+  const close = () => {
+    channel?.close();
+    channel = null;
+    for (const resolve of echoes.values()) resolve();
+  };
+
+  /** The lock's callback: hear what is queued, then refresh, telling the siblings a failure. */
+  async function underLock<T>({ replaces, obtain, signal }: CoordinatedRefresh<T>): Promise<T> {
+    await untilAborted(echo(), signal);
+    try {
+      return await untilAborted(obtain(), signal);
+    } catch (error) {
+      const reason: unknown = signal.aborted ? signal.reason : error;
+      const code = isOAuth2RefreshError(reason)
+        ? reason.code
+        : signal.aborted
+          ? null
+          : 'REFRESH_FAILED';
+      if (code && sharedCodes.includes(code)) post({ kind: 'failed', replaces, code });
+      throw error;
+    }
+  }
+
+  async function run<T>(refresh: CoordinatedRefresh<T>): Promise<T> {
+    if (!channel) return refresh.obtain();
+    let granted = false;
+    try {
+      return (await lockManager.request(name, { signal: refresh.signal }, () => {
+        granted = true;
+        return underLock(refresh);
+      })) as T;
+    } catch (error) {
+      if (granted || refresh.signal.aborted) throw error;
+      // The browser refused the lock (SecurityError in a cross-site frame whose storage is not
+      // partitioned): refresh alone, as without coordination, from now on.
+      close();
+      return refresh.obtain();
+    }
+  }
+
+  return {
+    run,
+    publish(replaces, { accessToken, refreshToken, expiresAt }) {
+      post({
+        kind: 'refreshed',
+        replaces,
+        accessToken,
+        refreshToken,
+        expiresAt: expiresAt?.getTime() ?? null,
+      });
+    },
+    close,
+  };
+}
+
+type Message =
+  | { kind: 'refreshed'; replaces: string; tokens: OAuth2RefreshResult }
+  | { kind: 'failed'; replaces: string; code: SharedFailureCode }
+  | { kind: 'echo'; id: string };
+
+/** The message in `data`, checked and copied; `null` when it is not a well-formed one of ours. */
+function readMessage(data: unknown): Message | null {
+  if (!isRecord(data) || own(data, 'protocol') !== protocol || own(data, 'version') !== version) {
+    return null;
+  }
+  const kind = own(data, 'kind');
+  if (kind === 'echo') {
+    const id = own(data, 'id');
+    return isShortText(id, 128) ? { kind, id } : null;
+  }
+  const replaces = own(data, 'replaces');
+  if (typeof replaces !== 'string' || replaces.length > 16_384) return null;
+  if (kind === 'failed') {
+    const code = own(data, 'code');
+    return typeof code === 'string' && sharedCodes.includes(code)
+      ? { kind, replaces, code: code as SharedFailureCode }
+      : null;
+  }
+  const accessToken = own(data, 'accessToken');
+  const refreshToken = own(data, 'refreshToken');
+  const expiresAt = own(data, 'expiresAt');
+  if (
+    kind !== 'refreshed' ||
+    !isShortText(accessToken) ||
+    typeof refreshToken !== 'string' ||
+    refreshToken.length > 16_384 ||
+    (expiresAt !== null && !Number.isFinite(expiresAt))
+  ) {
+    return null;
+  }
+  return {
+    kind,
+    replaces,
+    tokens: {
+      accessToken,
+      refreshToken,
+      expiresAt: expiresAt === null ? null : new Date(expiresAt as number),
+    },
+  };
+}
+
+/** Settles as `promise`, or rejects with the abort reason first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject);
+  });
+}
