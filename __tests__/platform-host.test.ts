@@ -189,3 +189,112 @@ describe('createPlatformHost', () => {
     expect(() => createPlatformHost(options as never)).toThrow(name);
   });
 });
+
+describe('createPlatformHost: hosts on one page share refreshes', () => {
+  afterEach(() => jest.useRealTimers());
+
+  /** A platform page embedding `frames` iframes of the mini-app, one host each. */
+  function startPage(frames: number, refresh: jest.Mock, origins = Array(frames).fill(appOrigin)) {
+    const windows = origins.map((origin: string) => connectedWindows(undefined, origin));
+    const page = {
+      addEventListener: (type: 'message', listener: EventListener) =>
+        windows.forEach((each) => each.platformWindow.addEventListener(type, listener)),
+      removeEventListener: (type: 'message', listener: EventListener) =>
+        windows.forEach((each) => each.platformWindow.removeEventListener(type, listener)),
+    };
+    const hosts = windows.map((each, index) =>
+      createPlatformHost({
+        iframe: each.iframe,
+        origin: origins[index],
+        context: sampleContext,
+        refresh: refresh as never,
+        window: page,
+      }),
+    );
+    /** Frame `index` asks to refresh `token`; resolves to the answer it gets. */
+    const ask = async (index: number, token: string) => {
+      const { deliverToPlatform, toFrame } = windows[index];
+      const before = toFrame.length;
+      deliverToPlatform(
+        createRequest(`id-${before}`, 'refresh', { refresh_token: token }),
+        origins[index],
+      );
+      await until(() => toFrame.length > before);
+      return toFrame[before].message as BridgeResponse & { result?: { access_token: string } };
+    };
+    return { ask, destroy: () => hosts.forEach((host) => host.destroy()) };
+  }
+
+  function rotatingPlatform() {
+    let generation = 0;
+    return jest.fn(async () => {
+      generation += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+      return { access_token: `access-${generation}`, refresh_token: `refresh-${generation}` };
+    });
+  }
+
+  it("five frames asking at once with the same refresh token: the platform's refresh runs once, each gets its tokens", async () => {
+    const refresh = rotatingPlatform();
+    const page = startPage(5, refresh);
+    const answers = await Promise.all([0, 1, 2, 3, 4].map((index) => page.ask(index, 'refresh-0')));
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(answers.map((answer) => answer.result?.access_token)).toEqual(Array(5).fill('access-1'));
+    page.destroy();
+  });
+
+  it('a frame asking a moment after the refresh succeeded gets its outcome, not a refresh of a rotated token', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const refresh = rotatingPlatform();
+    const page = startPage(2, refresh);
+    await page.ask(0, 'refresh-0');
+    jest.advanceTimersByTime(9_000);
+    expect((await page.ask(1, 'refresh-0')).result?.access_token).toBe('access-1');
+    expect(refresh).toHaveBeenCalledTimes(1);
+    page.destroy();
+  });
+
+  it('after 10 s, or when the same frame asks again (a refresh token that does not rotate), the platform is asked again', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const refresh = rotatingPlatform();
+    const page = startPage(2, refresh);
+    await page.ask(0, 'refresh-0');
+    expect((await page.ask(0, 'refresh-0')).result?.access_token).toBe('access-2');
+    jest.advanceTimersByTime(10_000);
+    expect((await page.ask(1, 'refresh-0')).result?.access_token).toBe('access-3');
+    expect(refresh).toHaveBeenCalledTimes(3);
+    page.destroy();
+  });
+
+  it('a refused refresh is shared while it runs, not kept: the next request asks again', async () => {
+    const refresh = jest
+      .fn()
+      .mockImplementationOnce(async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        throw Object.assign(new Error('no'), { code: 'refresh_denied' });
+      })
+      .mockImplementation(async () => ({ access_token: 'access-1' }));
+    const page = startPage(2, refresh);
+    const refused = await Promise.all([page.ask(0, 'refresh-0'), page.ask(1, 'refresh-0')]);
+    expect(refused.map((answer) => answer.ok)).toEqual([false, false]);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect((await page.ask(1, 'refresh-0')).ok).toBe(true);
+    expect(refresh).toHaveBeenCalledTimes(2);
+    page.destroy();
+  });
+
+  it('different refresh tokens, different mini-app origins, and hosts on another page are not shared', async () => {
+    const refresh = rotatingPlatform();
+    const page = startPage(2, refresh, [appOrigin, 'https://other-app.example.com']);
+    const another = startPage(1, refresh);
+    await Promise.all([
+      page.ask(0, 'refresh-0'),
+      page.ask(1, 'refresh-0'),
+      another.ask(0, 'refresh-0'),
+      page.ask(0, 'refresh-x'),
+    ]);
+    expect(refresh).toHaveBeenCalledTimes(4);
+    page.destroy();
+    another.destroy();
+  });
+});

@@ -58,12 +58,21 @@ export interface PlatformHost {
   destroy(): void;
 }
 
+/** One refresh, shared by the frames that ask for it. */
+interface SharedRefresh {
+  outcome: Promise<AuthContext>;
+  /** Until when another frame asking gets this outcome: `Infinity` while it runs. */
+  until: number;
+  /** The frames that got it: one that asks again wants newer tokens. */
+  askedBy: WeakSet<object>;
+}
+
 /**
- * Refreshes on this page, by mini-app origin and refresh token: every host asked for the same
- * refresh while it runs, or within {@link reuseIntervalMs} of its success, hands out its
- * outcome, so a frame that asks a moment late does not spend a refresh token already rotated.
+ * Refreshes on each platform page, by mini-app origin and refresh token: a host asked for a
+ * refresh while the same one runs, or within {@link reuseIntervalMs} of its success, hands out
+ * its outcome, so a frame that asks a moment late does not spend a refresh token already rotated.
  */
-const refreshes = new Map<string, { outcome: Promise<AuthContext>; until: number }>();
+const refreshesByPage = new WeakMap<object, Map<string, SharedRefresh>>();
 const reuseIntervalMs = 10_000;
 
 /**
@@ -71,10 +80,12 @@ const reuseIntervalMs = 10_000;
  * refreshes. Only messages from that iframe's window and exact origin, in the protocol's shape,
  * are answered; answers are posted to that origin only.
  *
- * Create one host per iframe. Every iframe of the same origin that asks to refresh the same
- * refresh token while that refresh runs, or up to 10 s after it succeeded, gets its outcome:
- * `refresh` is called once per refresh token, however many frames ask and whether or not they
- * coordinate among themselves. A refused refresh is not kept: the next request asks again.
+ * Create one host per iframe. Hosts on one page share refreshes: every iframe of the same origin
+ * that asks to refresh the same refresh token while that refresh runs, or up to 10 s after it
+ * succeeded, gets its outcome, so `refresh` is called once per refresh token however many frames
+ * ask, whether or not they coordinate among themselves. A frame that asks again with a refresh
+ * token it already traded (one that does not rotate) gets a new refresh, as does any request
+ * after a refused one.
  *
  * @example
  * ```ts
@@ -117,23 +128,37 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
     return auth;
   };
 
-  const answer = (request: BridgeRequest): Promise<unknown> => {
-    if (request.method === 'context') {
-      return Promise.resolve().then(() => (typeof context === 'function' ? context() : context));
-    }
-    const refreshToken = request.params.refresh_token ?? '';
+  let refreshes = refreshesByPage.get(win);
+  if (!refreshes) refreshesByPage.set(win, (refreshes = new Map()));
+  const page = refreshes;
+
+  const sharedRefresh = (frame: object, refreshToken: string): Promise<AuthContext> => {
     const key = JSON.stringify([origin, refreshToken]);
     const now = Date.now();
-    for (const [other, { until }] of refreshes) if (until <= now) refreshes.delete(other);
-    const known = refreshes.get(key);
-    if (known) return known.outcome;
-    const entry = { outcome: refreshOnce(refreshToken), until: Infinity };
-    refreshes.set(key, entry);
+    for (const [other, { until }] of page) if (until <= now) page.delete(other);
+    const known = page.get(key);
+    if (known && (known.until === Infinity || !known.askedBy.has(frame))) {
+      known.askedBy.add(frame);
+      return known.outcome;
+    }
+    const entry: SharedRefresh = {
+      outcome: refreshOnce(refreshToken),
+      until: Infinity,
+      askedBy: new WeakSet([frame]),
+    };
+    page.set(key, entry);
     entry.outcome.then(
       () => (entry.until = Date.now() + reuseIntervalMs),
-      () => refreshes.get(key) === entry && refreshes.delete(key),
+      () => page.get(key) === entry && page.delete(key),
     );
     return entry.outcome;
+  };
+
+  const answer = (frame: object, request: BridgeRequest): Promise<unknown> => {
+    if (request.method === 'refresh') {
+      return sharedRefresh(frame, request.params.refresh_token ?? '');
+    }
+    return Promise.resolve().then(() => (typeof context === 'function' ? context() : context));
   };
 
   const onMessage = (event: MessageEvent) => {
@@ -141,7 +166,7 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
     if (!target || event.source !== target || event.origin !== origin) return;
     const request = readRequest(event.data);
     if (!request) return;
-    answer(request).then(
+    answer(target, request).then(
       (result) => target.postMessage(createResult(request.id, result), { targetOrigin: origin }),
       (error: unknown) => {
         const { code, message } = describe(error);
