@@ -280,6 +280,18 @@ describe('instances sharing a coordination key', () => {
     expect(({} as { accessToken?: string }).accessToken).toBeUndefined();
   });
 
+  it('a refresh waiting for the lock when new tokens and another key are adopted (a new context) settles with them, without asking', async () => {
+    const { calls, refreshHandler } = platform();
+    const holder = sibling({ refreshHandler });
+    const waiting = sibling({ refreshHandler });
+    const first = holder.oauth2.refresh();
+    const second = waiting.oauth2.refresh();
+    waiting.oauth2.adopt({ accessToken: 'from-context', coordinationKey: 'app-1:account-9' });
+    await first;
+    await expect(second).resolves.toMatchObject({ accessToken: 'from-context' });
+    expect(calls).toEqual(['r0']);
+  });
+
   it('instances with different keys refresh on their own', async () => {
     const { calls, refreshHandler } = platform();
     const first = sibling({ refreshHandler });

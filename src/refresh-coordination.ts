@@ -104,6 +104,7 @@ export function coordinateRefresh(
   /** Resolves once a message posted now has come back, so news posted before it has been heard. */
   const echo = () =>
     new Promise<void>((resolve) => {
+      if (!channel) return resolve();
       const id = `${(echoCount += 1)}-${Math.random()}`;
       echoes.set(id, () => {
         echoes.delete(id);
