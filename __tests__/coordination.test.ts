@@ -5,6 +5,7 @@
  */
 import { OAuth2, OAuth2RefreshError, type OAuth2Params, type OAuth2RefreshResult } from '../src';
 import { FakeLocks, installLocks } from './helpers/fake-locks';
+import { until } from './helpers/setup';
 
 const key = 'app-1:account-7';
 /** Expiries the platform below hands out: an hour ahead, a second apart per generation. */
@@ -219,6 +220,27 @@ describe('instances sharing a coordination key', () => {
     expect(holder.oauth2.accessToken).toBe('late');
   });
 
+  it('a sibling that asks again while a timed-out holder still awaits its answer waits for that answer, never spending the same refresh token', async () => {
+    let answer: (tokens: { accessToken: string; refreshToken: string }) => void = () => undefined;
+    const spent: string[] = [];
+    const refreshHandler = ({ refreshToken }: { refreshToken: string }) => {
+      spent.push(refreshToken);
+      return new Promise<{ accessToken: string; refreshToken: string }>(
+        (resolve) => (answer = resolve),
+      );
+    };
+    const holder = sibling({ refreshHandler, refreshTimeoutMs: 50 });
+    const other = sibling({ refreshHandler });
+    const outcomes = await Promise.allSettled([holder.oauth2.refresh(), other.oauth2.refresh()]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    const again = other.oauth2.refresh();
+    // It waits for the lock the holder keeps while its answer may still come.
+    await until(() => locks.state(channelName).pending === 1);
+    answer({ accessToken: 'late', refreshToken: 'r-late' });
+    await expect(again).resolves.toMatchObject({ accessToken: 'late' });
+    expect(spent).toEqual(['r0']);
+  });
+
   it('only tokens and their expiry cross the channel, named by the key alone', async () => {
     const { refreshHandler } = platform();
     const observer = listen();
@@ -260,6 +282,9 @@ describe('instances sharing a coordination key', () => {
       { ...valid, refreshToken: null },
       { ...valid, expiresAt: 'tomorrow' },
       { ...valid, expiresAt: Number.NaN },
+      { ...valid, expiresAt: 1e300 },
+      { ...valid, expiresAt: 1_900_000_000 },
+      { ...valid, expiresAt: new Date() },
       { ...valid, replaces: 7 },
       { ...valid, replaces: 'a-token-this-frame-does-not-hold' },
       { ...envelope, kind: 'failed', replaces: 'a0', code: 'DESTROYED' },

@@ -79,6 +79,7 @@ describe('OAuth2 params', () => {
     ['an invalid Date', new Date('x'), /invalid Date/],
     ['epoch seconds', 1_775_038_520, /seconds/],
     ['Infinity', Infinity, /finite/],
+    ['epoch milliseconds beyond any Date', 1e300, /range of a Date/],
     ['a string without time', '2026-04-01', /unknown format/],
     ['an ISO date with every field out of range', '2026-13-45T99:99:99Z', /out of range/],
     ['a minute of 61, which is never rolled over', '2026-04-01 10:61:00', /out of range/],

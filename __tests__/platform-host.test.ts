@@ -211,26 +211,29 @@ describe('createPlatformHost: hosts on one page share refreshes', () => {
         window: page,
       }),
     );
+    /** Frame `index` asks to refresh `token` (none when empty), as the SDK asks. */
+    const send = (index: number, token: string) => {
+      const { deliverToPlatform, toFrame } = windows[index];
+      const params = token ? { refresh_token: token } : {};
+      deliverToPlatform(createRequest(`id-${toFrame.length}`, 'refresh', params), origins[index]);
+    };
     /** Frame `index` asks to refresh `token`; resolves to the answer it gets. */
     const ask = async (index: number, token: string) => {
-      const { deliverToPlatform, toFrame } = windows[index];
+      const { toFrame } = windows[index];
       const before = toFrame.length;
-      deliverToPlatform(
-        createRequest(`id-${before}`, 'refresh', { refresh_token: token }),
-        origins[index],
-      );
+      send(index, token);
       await until(() => toFrame.length > before);
       return toFrame[before].message as BridgeResponse & { result?: { access_token: string } };
     };
-    return { ask, destroy: () => hosts.forEach((host) => host.destroy()) };
+    return { ask, send, destroy: () => hosts.forEach((host) => host.destroy()) };
   }
 
   function rotatingPlatform() {
     let generation = 0;
     return jest.fn(async () => {
-      generation += 1;
+      const issued = (generation += 1);
       await new Promise((resolve) => setImmediate(resolve));
-      return { access_token: `access-${generation}`, refresh_token: `refresh-${generation}` };
+      return { access_token: `access-${issued}`, refresh_token: `refresh-${issued}` };
     });
   }
 
@@ -280,6 +283,36 @@ describe('createPlatformHost: hosts on one page share refreshes', () => {
     expect(refresh).toHaveBeenCalledTimes(1);
     expect((await page.ask(1, 'refresh-0')).ok).toBe(true);
     expect(refresh).toHaveBeenCalledTimes(2);
+    page.destroy();
+  });
+
+  it('a refresh that has not settled after 30 s is not joined: the next request calls refresh again', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const refresh = jest
+      .fn()
+      .mockImplementationOnce(() => new Promise(() => undefined))
+      .mockImplementation(async () => ({ access_token: 'access-2' }));
+    const page = startPage(2, refresh);
+    page.send(0, 'refresh-0');
+    await until(() => refresh.mock.calls.length === 1);
+    jest.advanceTimersByTime(29_000);
+    page.send(1, 'refresh-0');
+    jest.advanceTimersByTime(1_000);
+    expect((await page.ask(0, 'refresh-0')).result?.access_token).toBe('access-2');
+    // The one at 29 s joined the hung refresh.
+    expect(refresh).toHaveBeenCalledTimes(2);
+    page.destroy();
+  });
+
+  it('without a refresh token nothing is shared: each frame gets its own refresh', async () => {
+    const refresh = rotatingPlatform();
+    const page = startPage(2, refresh);
+    const answers = await Promise.all([page.ask(0, ''), page.ask(1, '')]);
+    expect(refresh).toHaveBeenCalledTimes(2);
+    expect(answers.map((answer) => answer.result?.access_token).sort()).toEqual([
+      'access-1',
+      'access-2',
+    ]);
     page.destroy();
   });
 

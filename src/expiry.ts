@@ -26,7 +26,9 @@ export function parseExpiry(value: ExpiryInput): Date | string {
   }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return 'not a finite number';
-    return value < smallestPlausibleEpochMs ? 'epoch seconds, not milliseconds' : new Date(value);
+    if (value < smallestPlausibleEpochMs) return 'epoch seconds, not milliseconds';
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? 'beyond the range of a Date' : date;
   }
   if (typeof value !== 'string') return 'neither a Date, a number nor a string';
   const parts = isoDateTime.exec(value.trim());

@@ -398,6 +398,7 @@ export class OAuth2 {
             ? ask()
             : Promise.resolve(copyTokens(this.#tokens)),
         signal: settled.signal,
+        lateAnswerMs: this.#refreshTimeoutMs,
       }) ??
       ask();
     try {

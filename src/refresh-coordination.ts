@@ -1,4 +1,5 @@
 import { isOAuth2RefreshError } from './errors';
+import { parseExpiry } from './expiry';
 import { isRecord, isShortText, own } from './protocol';
 import type { OAuth2RefreshResult } from './tokens';
 
@@ -30,6 +31,11 @@ export interface CoordinatedRefresh<T> {
    * told to the siblings.
    */
   signal: AbortSignal;
+  /**
+   * How long an answer may still come after the refresh timed out: the lock is kept that long
+   * (or until it comes), so that no sibling spends the same refresh token meanwhile.
+   */
+  lateAnswerMs: number;
 }
 
 /** The coordination of one OAuth2 instance. */
@@ -90,6 +96,8 @@ export function coordinateRefresh(
   }
   channel.unref?.();
   const echoes = new Map<string, () => void>();
+  /** Ends the waits for late answers, on close. */
+  const lateWaits = new Set<() => void>();
   let echoCount = 0;
 
   const post = (message: Record<string, unknown>) =>
@@ -115,17 +123,35 @@ export function coordinateRefresh(
       probe.close();
     });
 
+  /** Resolves when `answer` settles, `ms` pass, or the channel closes. */
+  const lateAnswer = (answer: Promise<unknown>, ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        lateWaits.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      lateWaits.add(done);
+      answer.then(done, done);
+    });
+
   const close = () => {
     channel?.close();
     channel = null;
-    for (const resolve of echoes.values()) resolve();
+    for (const resolve of [...echoes.values(), ...lateWaits]) resolve();
   };
 
-  /** The lock's callback: hear what is queued, then refresh, telling the siblings a failure. */
-  async function underLock<T>({ replaces, obtain, signal }: CoordinatedRefresh<T>): Promise<T> {
+  /**
+   * The lock's callback: hear what is queued, then refresh, telling the siblings a failure;
+   * after a timeout, keep the lock while the answer may still come.
+   */
+  async function underLock<T>(refresh: CoordinatedRefresh<T>): Promise<T> {
+    const { replaces, signal } = refresh;
     await untilAborted(echo(), signal);
+    const answer = refresh.obtain();
     try {
-      return await untilAborted(obtain(), signal);
+      return await untilAborted(answer, signal);
     } catch (error) {
       const reason: unknown = signal.aborted ? signal.reason : error;
       const code = isOAuth2RefreshError(reason)
@@ -134,6 +160,7 @@ export function coordinateRefresh(
           ? null
           : 'REFRESH_FAILED';
       if (code && sharedCodes.includes(code)) post({ kind: 'failed', replaces, code });
+      if (code === 'REFRESH_TIMEOUT') await lateAnswer(answer, refresh.lateAnswerMs);
       throw error;
     }
   }
@@ -195,25 +222,20 @@ function readMessage(data: unknown): Message | null {
   }
   const accessToken = own(data, 'accessToken');
   const refreshToken = own(data, 'refreshToken');
-  const expiresAt = own(data, 'expiresAt');
+  const epochMs = own(data, 'expiresAt');
+  // Epoch ms or null, nothing else: a cloned Date is refused too.
+  const expiresAt =
+    epochMs === null ? null : typeof epochMs === 'number' ? parseExpiry(epochMs) : 'not epoch ms';
   if (
     kind !== 'refreshed' ||
     !isShortText(accessToken) ||
     typeof refreshToken !== 'string' ||
     refreshToken.length > 16_384 ||
-    (expiresAt !== null && !Number.isFinite(expiresAt))
+    !(expiresAt === null || expiresAt instanceof Date)
   ) {
     return null;
   }
-  return {
-    kind,
-    replaces,
-    tokens: {
-      accessToken,
-      refreshToken,
-      expiresAt: expiresAt === null ? null : new Date(expiresAt as number),
-    },
-  };
+  return { kind, replaces, tokens: { accessToken, refreshToken, expiresAt } };
 }
 
 /** Settles as `promise`, or rejects with the abort reason first. */

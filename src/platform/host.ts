@@ -61,19 +61,23 @@ export interface PlatformHost {
 /** One refresh, shared by the frames that ask for it. */
 interface SharedRefresh {
   outcome: Promise<AuthContext>;
-  /** Until when another frame asking gets this outcome: `Infinity` while it runs. */
+  /** Until when a frame asking gets this outcome. */
   until: number;
+  running: boolean;
   /** The frames that got it: one that asks again wants newer tokens. */
   askedBy: WeakSet<object>;
 }
 
 /**
  * Refreshes on each platform page, by mini-app origin and refresh token: a host asked for a
- * refresh while the same one runs, or within {@link reuseIntervalMs} of its success, hands out
- * its outcome, so a frame that asks a moment late does not spend a refresh token already rotated.
+ * refresh while the same one runs (for {@link longestSharedRunMs} at most), or within
+ * {@link reuseIntervalMs} of its success, hands out its outcome, so a frame that asks a moment
+ * late does not spend a refresh token already rotated.
  */
 const refreshesByPage = new WeakMap<object, Map<string, SharedRefresh>>();
 const reuseIntervalMs = 10_000;
+/** A refresh still running after this is not joined: the next request calls `refresh` again. */
+const longestSharedRunMs = 30_000;
 
 /**
  * Answers one mini-app iframe's requests on the platform page: the context handshake and token
@@ -85,7 +89,8 @@ const reuseIntervalMs = 10_000;
  * succeeded, gets its outcome, so `refresh` is called once per refresh token however many frames
  * ask, whether or not they coordinate among themselves. A frame that asks again with a refresh
  * token it already traded (one that does not rotate) gets a new refresh, as does any request
- * after a refused one.
+ * after a refused one, or after 30 s of a refresh that has not settled. Without a refresh token
+ * nothing is shared.
  *
  * @example
  * ```ts
@@ -133,22 +138,26 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
   const page = refreshes;
 
   const sharedRefresh = (frame: object, refreshToken: string): Promise<AuthContext> => {
+    // No refresh token names no session: the platform refreshes by its own, which may differ
+    // between mini-apps of one origin.
+    if (!refreshToken) return refreshOnce(refreshToken);
     const key = JSON.stringify([origin, refreshToken]);
     const now = Date.now();
     for (const [other, { until }] of page) if (until <= now) page.delete(other);
     const known = page.get(key);
-    if (known && (known.until === Infinity || !known.askedBy.has(frame))) {
+    if (known && (known.running || !known.askedBy.has(frame))) {
       known.askedBy.add(frame);
       return known.outcome;
     }
     const entry: SharedRefresh = {
       outcome: refreshOnce(refreshToken),
-      until: Infinity,
+      until: now + longestSharedRunMs,
+      running: true,
       askedBy: new WeakSet([frame]),
     };
     page.set(key, entry);
     entry.outcome.then(
-      () => (entry.until = Date.now() + reuseIntervalMs),
+      () => Object.assign(entry, { until: Date.now() + reuseIntervalMs, running: false }),
       () => page.get(key) === entry && page.delete(key),
     );
     return entry.outcome;
