@@ -214,7 +214,7 @@ describe('createPlatformHost: hosts on one page share refreshes', () => {
     /** Frame `index` asks to refresh `token` (none when empty), as the SDK asks. */
     const send = (index: number, token: string) => {
       const { deliverToPlatform, toFrame } = windows[index];
-      const params = token ? { refresh_token: token } : {};
+      const params: Record<string, string> = token ? { refresh_token: token } : {};
       deliverToPlatform(createRequest(`id-${toFrame.length}`, 'refresh', params), origins[index]);
     };
     /** Frame `index` asks to refresh `token`; resolves to the answer it gets. */
