@@ -273,21 +273,26 @@ export class OAuth2 {
   /**
    * @internal Resolves once the token may be sent: waits for a refresh in flight, or refreshes a
    * token known to be expired. Rejects with that refresh's error, unless newer tokens arrived.
+   * Checks again after each wait: a refresh that ends with tokens adopted meanwhile (a late
+   * answer) may leave a token that expired while the request waited.
    */
   async settleBeforeSending(): Promise<void> {
-    const sentWith = this.#ticket;
-    if (!this.#inFlight && this.mustWaitBeforeSending(Date.now())) {
-      this.#proactiveGeneration = sentWith.generation;
-      this.#flight(true).catch(() => undefined);
-    }
-    const flight = this.#inFlight;
-    if (!flight) return;
-    try {
-      await this.#unlessReplaced(flight.promise, sentWith);
-    } catch (error) {
-      // A refresh ahead of the expiry that failed: the token may still be good (clocks differ),
-      // so the request goes out with it and the server's answer decides.
-      if (!flight.proactive || this.#destroyed) throw error;
+    for (;;) {
+      const sentWith = this.#ticket;
+      if (!this.#inFlight && this.mustWaitBeforeSending(Date.now())) {
+        this.#proactiveGeneration = sentWith.generation;
+        this.#flight(true).catch(() => undefined);
+      }
+      const flight = this.#inFlight;
+      if (!flight) return;
+      try {
+        await this.#unlessReplaced(flight.promise, sentWith);
+      } catch (error) {
+        // A refresh ahead of the expiry that failed: the token may still be good (clocks differ),
+        // so the request goes out with it and the server's answer decides.
+        if (!flight.proactive || this.#destroyed) throw error;
+        return;
+      }
     }
   }
 
