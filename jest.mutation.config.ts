@@ -15,6 +15,7 @@ const config: Config = {
   testPathIgnorePatterns: [
     '/node_modules/',
     'frame-browser\\.test\\.ts$',
+    'coordination-browser\\.test\\.ts$',
     'dist\\.test\\.ts$',
     'docs\\.test\\.ts$',
     'package\\.test\\.ts$',

@@ -92,7 +92,7 @@ describeInBrowser('one refresh for every frame and tab of a mini-app', () => {
     return (await Promise.all(apps.map((app) => burst(app, 20)))).flat();
   }
 
-  it('5 iframes × 20 calls on a platform that does not dedupe: 1 refresh request, 100 successes, onRefresh in each frame', async () => {
+  it('5 iframes × 20 calls on a platform that does not dedupe: 1 refresh request, 100 successes, onRefresh in each frame; then a refused refresh is shared the same way', async () => {
     const { page, apps } = await openPlatform('host=plain', 5);
     const results = await storm(apps);
     expect(results).toEqual(Array(100).fill('ok'));
@@ -100,6 +100,14 @@ describeInBrowser('one refresh for every frame and tab of a mini-app', () => {
     expect(playground.api.counters.refreshes).toBe(1);
     for (const app of apps) {
       expect(await refreshCounts(app)).toEqual({ onRefreshCalls: 1, onRefreshErrorCalls: 0 });
+    }
+
+    playground.api.rejectRefresh = true;
+    const refused = await storm(apps);
+    expect(refused.every((result) => result.startsWith('OAuth2RefreshError:'))).toBe(true);
+    expect((await platformCounts(page)).refreshRequests).toBe(2);
+    for (const app of apps) {
+      expect(await refreshCounts(app)).toEqual({ onRefreshCalls: 1, onRefreshErrorCalls: 1 });
     }
   });
 
@@ -112,15 +120,35 @@ describeInBrowser('one refresh for every frame and tab of a mini-app', () => {
     expect(results.filter((result) => result === 'ok')).toHaveLength(20);
   });
 
-  it('two tabs × 20 calls: 1 refresh request, 40 successes, onRefresh in each tab', async () => {
-    const first = await openPlatform('host=plain');
-    const second = await openPlatform('host=plain');
-    const results = await storm([...first.apps, ...second.apps]);
+  it('two tabs × 20 calls: 1 refresh request, 40 successes, onRefresh in each tab; then a tab closed while it refreshes costs the other nothing', async () => {
+    const doomed = await openPlatform('host=plain');
+    const survivor = await openPlatform('host=plain');
+    const results = await storm([...doomed.apps, ...survivor.apps]);
     expect(results).toEqual(Array(40).fill('ok'));
     expect(playground.api.counters.refreshes).toBe(1);
-    for (const app of [...first.apps, ...second.apps]) {
+    for (const app of [...doomed.apps, ...survivor.apps]) {
       expect(await refreshCounts(app)).toEqual({ onRefreshCalls: 1, onRefreshErrorCalls: 0 });
     }
+
+    playground.api.holdRefresh = true;
+    playground.api.expireAccessToken();
+    const doomedBurst = burst(doomed.apps[0], 20).catch((error: Error) => error.message);
+    await playground.api.refreshesReached(2);
+    const survivorBurst = burst(survivor.apps[0], 20);
+    // The survivor's refresh waits for the lock the doomed tab holds.
+    await survivor.apps[0].waitForFunction(async () => {
+      const { pending = [] } = await navigator.locks.query();
+      return pending.length > 0;
+    });
+    playground.api.holdRefresh = false;
+    await doomed.page.close();
+    expect(await survivorBurst).toEqual(Array(20).fill('ok'));
+    expect(await refreshCounts(survivor.apps[0])).toEqual({
+      onRefreshCalls: 2,
+      onRefreshErrorCalls: 0,
+    });
+    expect(playground.api.counters.refreshes).toBe(3);
+    await doomedBurst;
   });
 
   it('two tabs with coordination off: 2 refresh requests', async () => {
@@ -138,41 +166,6 @@ describeInBrowser('one refresh for every frame and tab of a mini-app', () => {
     expect(playground.api.counters.refreshes).toBe(1);
     for (const app of apps) {
       expect(await refreshCounts(app)).toEqual({ onRefreshCalls: 1, onRefreshErrorCalls: 0 });
-    }
-  });
-
-  it('a tab closed while it refreshes: the other tab, waiting for the lock, refreshes and every call succeeds', async () => {
-    const doomed = await openPlatform('host=plain');
-    const survivor = await openPlatform('host=plain');
-    playground.api.holdRefresh = true;
-    playground.api.expireAccessToken();
-    const doomedBurst = burst(doomed.apps[0], 20).catch((error: Error) => error.message);
-    await playground.api.refreshesReached(1);
-    const survivorBurst = burst(survivor.apps[0], 20);
-    // The survivor's refresh waits for the lock the doomed tab holds.
-    await survivor.apps[0].waitForFunction(async () => {
-      const { pending = [] } = await navigator.locks.query();
-      return pending.length > 0;
-    });
-    playground.api.holdRefresh = false;
-    await doomed.page.close();
-    expect(await survivorBurst).toEqual(Array(20).fill('ok'));
-    expect(await refreshCounts(survivor.apps[0])).toEqual({
-      onRefreshCalls: 1,
-      onRefreshErrorCalls: 0,
-    });
-    expect(playground.api.counters.refreshes).toBe(2);
-    await doomedBurst;
-  });
-
-  it('a refresh refused by the platform is shared: each frame fails once, the platform is asked once', async () => {
-    const { page, apps } = await openPlatform('host=plain', 5);
-    playground.api.rejectRefresh = true;
-    const results = await storm(apps);
-    expect(results.every((result) => result.startsWith('OAuth2RefreshError:'))).toBe(true);
-    expect((await platformCounts(page)).refreshRequests).toBe(1);
-    for (const app of apps) {
-      expect(await refreshCounts(app)).toEqual({ onRefreshCalls: 0, onRefreshErrorCalls: 1 });
     }
   });
 
