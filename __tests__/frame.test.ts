@@ -200,7 +200,7 @@ describe('App.initializeFrame', () => {
     expect(frame.rest.oauth2.accessToken).toBe('access-0');
   });
 
-  it('a platform that never answers the refresh: OAuth2RefreshError caused by PlatformTimeoutError', async () => {
+  it('a platform that never answers the refresh: REFRESH_TIMEOUT after timeoutMs', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     const { frameWindow } = platform({ refresh: () => new Promise(() => undefined) });
     const frame = await App.initializeFrame({ window: frameWindow, timeoutMs: 2000 });
@@ -208,7 +208,34 @@ describe('App.initializeFrame', () => {
     await jest.advanceTimersByTimeAsync(2000);
     const error = (await outcome) as OAuth2RefreshError;
     expect(error).toBeInstanceOf(OAuth2RefreshError);
-    expect(error.cause).toBeInstanceOf(PlatformTimeoutError);
+    expect(error.code).toBe('REFRESH_TIMEOUT');
+    // The bridge gives the answer up one timeout later: nothing is left waiting.
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('a platform that answers after timeoutMs: callers fail with REFRESH_TIMEOUT, the late tokens are adopted', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { frameWindow, refresh } = platform({
+      refresh: () =>
+        new Promise((resolve) =>
+          setTimeout(
+            () => resolve({ access_token: 'access-late', refresh_token: 'refresh-late' }),
+            3000,
+          ),
+        ),
+    });
+    const frame = await App.initializeFrame({ window: frameWindow, timeoutMs: 2000 });
+    const refreshed: string[] = [];
+    frame.rest.oauth2.events = { onRefresh: (tokens) => refreshed.push(tokens.accessToken) };
+    const outcome = frame.rest.oauth2.refresh().catch((error: unknown) => error);
+    await until(() => refresh.mock.calls.length === 1);
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(await outcome).toMatchObject({ code: 'REFRESH_TIMEOUT' });
+    await jest.advanceTimersByTimeAsync(1000);
+    await until(() => refreshed.length > 0);
+    expect(refreshed).toEqual(['access-late']);
+    expect(frame.rest.oauth2.refreshToken).toBe('refresh-late');
   });
 
   it('a platform that never answers the handshake: PlatformTimeoutError, and nothing left listening', async () => {

@@ -257,15 +257,26 @@ describe('createPlatformHost: hosts on one page share refreshes', () => {
     page.destroy();
   });
 
-  it('after 10 s, or when the same frame asks again (a refresh token that does not rotate), the platform is asked again', async () => {
+  it('after 10 s, or when the same frame asks again with a refresh token that does not rotate, the platform is asked again', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
-    const refresh = rotatingPlatform();
+    let issued = 0;
+    const refresh = jest.fn(async () => ({ access_token: `access-${(issued += 1)}` }));
     const page = startPage(2, refresh);
     await page.ask(0, 'refresh-0');
     expect((await page.ask(0, 'refresh-0')).result?.access_token).toBe('access-2');
     jest.advanceTimersByTime(10_000);
     expect((await page.ask(1, 'refresh-0')).result?.access_token).toBe('access-3');
     expect(refresh).toHaveBeenCalledTimes(3);
+    page.destroy();
+  });
+
+  it('a frame that asks again with a refresh token that rotated missed the answer: it gets the same one, not a refresh of a spent token', async () => {
+    const refresh = rotatingPlatform();
+    const page = startPage(1, refresh);
+    await page.ask(0, 'refresh-0');
+    const again = await page.ask(0, 'refresh-0');
+    expect(again.result).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1' });
+    expect(refresh).toHaveBeenCalledTimes(1);
     page.destroy();
   });
 

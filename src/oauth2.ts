@@ -123,6 +123,7 @@ export class OAuth2 {
   /** Settles the refresh in flight from outside its answer: a sibling's tokens, destroy. */
   #settleFlight: FlightSettler | null = null;
   #coordination: RefreshCoordination | null = null;
+  #coordinationKey: string | undefined;
   readonly #destroyCallbacks = new Set<() => void>();
   #destroyed = false;
 
@@ -341,6 +342,8 @@ export class OAuth2 {
   }
 
   #coordinate(key: string | undefined): void {
+    if (key === this.#coordinationKey && !this.#destroyed) return;
+    this.#coordinationKey = key;
     this.#coordination?.close();
     this.#coordination =
       key === undefined || this.#destroyed

@@ -12,7 +12,10 @@ import type { OAuth2RefreshResult } from './tokens';
  */
 
 /** The failures a sibling shares: a refresh that was refused or not answered. */
-type SharedFailureCode = 'REFRESH_FAILED' | 'REFRESH_TIMEOUT';
+const sharedCodes = ['REFRESH_FAILED', 'REFRESH_TIMEOUT'] as const;
+type SharedFailureCode = (typeof sharedCodes)[number];
+const isSharedCode = (code: unknown): code is SharedFailureCode =>
+  (sharedCodes as readonly unknown[]).includes(code);
 
 /** What a sibling tells: new tokens, or a failure, for the access token `replaces`. */
 export type SiblingNews =
@@ -49,7 +52,10 @@ export interface RefreshCoordination {
   run<T>(refresh: CoordinatedRefresh<T>): Promise<T>;
   /** Tells the siblings new tokens (call while holding the lock, before it is released). */
   publish(replaces: string, tokens: OAuth2RefreshResult): void;
-  /** Leaves the channel; waiting refreshes are left to their `signal`. */
+  /**
+   * Leaves the channel, and gives the lock up if it is kept for a late answer; refreshes waiting
+   * for the lock are left to their `signal`.
+   */
   close(): void;
 }
 
@@ -73,7 +79,6 @@ type ChannelConstructor = new (name: string) => ChannelLike;
 
 const protocol = 'aspro.miniapp.refresh';
 const version = 1;
-const sharedCodes: readonly string[] = ['REFRESH_FAILED', 'REFRESH_TIMEOUT'];
 
 /**
  * Joins the siblings of `key`, or returns `null` where Web Locks or BroadcastChannel are
@@ -132,6 +137,8 @@ export function coordinateRefresh(
         resolve();
       };
       const timer = setTimeout(done, ms);
+      // Node: a wait for an answer that may never come does not keep the process alive.
+      (timer as { unref?: () => void }).unref?.();
       lateWaits.add(done);
       answer.then(done, done);
     });
@@ -159,7 +166,7 @@ export function coordinateRefresh(
         : signal.aborted
           ? null
           : 'REFRESH_FAILED';
-      if (code && sharedCodes.includes(code)) post({ kind: 'failed', replaces, code });
+      if (isSharedCode(code)) post({ kind: 'failed', replaces, code });
       if (code === 'REFRESH_TIMEOUT') await lateAnswer(answer, refresh.lateAnswerMs);
       throw error;
     }
@@ -216,26 +223,26 @@ function readMessage(data: unknown): Message | null {
   if (typeof replaces !== 'string' || replaces.length > 16_384) return null;
   if (kind === 'failed') {
     const code = own(data, 'code');
-    return typeof code === 'string' && sharedCodes.includes(code)
-      ? { kind, replaces, code: code as SharedFailureCode }
-      : null;
+    return isSharedCode(code) ? { kind, replaces, code } : null;
   }
   const accessToken = own(data, 'accessToken');
   const refreshToken = own(data, 'refreshToken');
   const epochMs = own(data, 'expiresAt');
-  // Epoch ms or null, nothing else: a cloned Date is refused too.
-  const expiresAt =
-    epochMs === null ? null : typeof epochMs === 'number' ? parseExpiry(epochMs) : 'not epoch ms';
   if (
     kind !== 'refreshed' ||
     !isShortText(accessToken) ||
     typeof refreshToken !== 'string' ||
-    refreshToken.length > 16_384 ||
-    !(expiresAt === null || expiresAt instanceof Date)
+    refreshToken.length > 16_384
   ) {
     return null;
   }
-  return { kind, replaces, tokens: { accessToken, refreshToken, expiresAt } };
+  // Epoch ms, read as the SDK reads an expiry, or null; nothing else (a cloned Date neither).
+  if (epochMs === null)
+    return { kind, replaces, tokens: { accessToken, refreshToken, expiresAt: null } };
+  const expiresAt = typeof epochMs === 'number' ? parseExpiry(epochMs) : null;
+  return expiresAt instanceof Date
+    ? { kind, replaces, tokens: { accessToken, refreshToken, expiresAt } }
+    : null;
 }
 
 /** Settles as `promise`, or rejects with the abort reason first. */

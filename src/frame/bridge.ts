@@ -15,8 +15,8 @@ export interface BridgeWindow {
 
 /** The mini-app end of the request/response channel to the platform window. */
 export interface Bridge {
-  /** Sends a request to the platform; resolves with its result. */
-  request(method: BridgeMethod, params?: Record<string, string>): Promise<unknown>;
+  /** Sends a request to the platform; resolves with its result, or rejects after `waitMs`. */
+  request(method: BridgeMethod, params?: Record<string, string>, waitMs?: number): Promise<unknown>;
   /** Stops listening and rejects every request still waiting. */
   destroy(): void;
 }
@@ -56,7 +56,7 @@ export function createBridge(win: BridgeWindow, targetOrigin: string, timeoutMs:
   win.addEventListener('message', onMessage);
 
   return {
-    request(method, params = {}) {
+    request(method, params = {}, waitMs = timeoutMs) {
       return new Promise((resolve, reject) => {
         const id = newId();
         const timer = setTimeout(() => {
@@ -64,10 +64,10 @@ export function createBridge(win: BridgeWindow, targetOrigin: string, timeoutMs:
           reject(
             new PlatformTimeoutError(
               'PLATFORM_TIMEOUT',
-              `The platform did not answer '${method}' within ${timeoutMs} ms; check that the page embedding this frame runs the platform host for origin ${targetOrigin}.`,
+              `The platform did not answer '${method}' within ${waitMs} ms; check that the page embedding this frame runs the platform host for origin ${targetOrigin}.`,
             ),
           );
-        }, timeoutMs);
+        }, waitMs);
         pending.set(id, { resolve, reject, timer });
         win.parent.postMessage(createRequest(id, method, params), targetOrigin);
       });

@@ -37,8 +37,10 @@ export interface FrameParams {
    */
   apiBaseURL?: string;
   /**
-   * How long to wait for each answer from the platform before failing with
-   * `PlatformTimeoutError`.
+   * How long to wait for each answer from the platform. The handshake then fails with
+   * `PlatformTimeoutError`; a refresh fails its callers with `OAuth2RefreshError`
+   * `REFRESH_TIMEOUT`, and its answer is still awaited as long again: tokens that arrive then
+   * are adopted, as the platform may already have rotated the refresh token.
    * @default 10000
    */
   timeoutMs?: number;
@@ -138,7 +140,10 @@ export class Frame {
           'The platform sent a context without a valid domain, https flag or auth tokens: check that the page embedding this mini-app runs a platform host of the same protocol version (createPlatformHost).',
         );
       }
-      const oauth2 = startOAuth2(context, bridge, params.coordinateRefresh !== false);
+      const oauth2 = startOAuth2(context, bridge, {
+        coordinate: params.coordinateRefresh !== false,
+        timeoutMs,
+      });
       const baseURL =
         params.apiBaseURL ?? `${context.https ? 'https' : 'http'}://${context.domain}/api/v1`;
       const rateLimiter = RateLimiter.initialize({
@@ -217,7 +222,11 @@ export class Frame {
   }
 }
 
-function startOAuth2(context: FrameContext, bridge: Bridge, coordinate: boolean): OAuth2 {
+function startOAuth2(
+  context: FrameContext,
+  bridge: Bridge,
+  { coordinate, timeoutMs }: { coordinate: boolean; timeoutMs: number },
+): OAuth2 {
   const tokens = {
     coordinationKey: coordinate
       ? JSON.stringify([context.app.id, context.account.id, context.domain])
@@ -225,14 +234,18 @@ function startOAuth2(context: FrameContext, bridge: Bridge, coordinate: boolean)
     accessToken: context.auth.access_token,
     refreshToken: context.auth.refresh_token,
     expiresAt: context.auth.expires_at || null,
+    // A refresh fails its callers after timeoutMs (refreshTimeoutMs below), but the platform's
+    // answer is awaited as long again: OAuth2 adopts late tokens, whose refresh token the
+    // platform may already have rotated.
     refreshHandler: async ({ refreshToken }: { refreshToken: string }) =>
       (await bridge.request(
         'refresh',
         refreshToken ? { refresh_token: refreshToken } : {},
+        2 * timeoutMs,
       )) as object,
   };
   const existing = OAuth2.current;
-  if (!existing) return OAuth2.initialize(tokens);
+  if (!existing) return OAuth2.initialize({ ...tokens, refreshTimeoutMs: timeoutMs });
   existing.adopt(tokens);
   return existing;
 }

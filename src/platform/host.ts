@@ -61,10 +61,18 @@ export interface PlatformHost {
 /** One refresh, shared by the frames that ask for it. */
 interface SharedRefresh {
   outcome: Promise<AuthContext>;
-  /** Until when a frame asking gets this outcome. */
+  /**
+   * Until when a frame asking gets this outcome: while it runs, the last moment to join it; once
+   * it succeeded, the last moment to be handed it.
+   */
   until: number;
   running: boolean;
-  /** The frames that got it: one that asks again wants newer tokens. */
+  /** The refresh handed out a new refresh token: the one asked with is spent. */
+  rotated: boolean;
+  /**
+   * The frames that asked. One that asks again with a refresh token that did not rotate wants
+   * newer tokens; with one that rotated, it missed the answer (its wait ended first).
+   */
   askedBy: WeakSet<object>;
 }
 
@@ -88,9 +96,9 @@ const longestSharedRunMs = 30_000;
  * that asks to refresh the same refresh token while that refresh runs, or up to 10 s after it
  * succeeded, gets its outcome, so `refresh` is called once per refresh token however many frames
  * ask, whether or not they coordinate among themselves. A frame that asks again with a refresh
- * token it already traded (one that does not rotate) gets a new refresh, as does any request
- * after a refused one, or after 30 s of a refresh that has not settled. Without a refresh token
- * nothing is shared.
+ * token that did not rotate gets a new refresh (with one that rotated, it missed the answer and
+ * gets it again), as does any request after a refused one, or after 30 s of a refresh that has
+ * not settled. Without a refresh token nothing is shared.
  *
  * @example
  * ```ts
@@ -145,7 +153,7 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
     const now = Date.now();
     for (const [other, { until }] of page) if (until <= now) page.delete(other);
     const known = page.get(key);
-    if (known && (known.running || !known.askedBy.has(frame))) {
+    if (known && (known.running || known.rotated || !known.askedBy.has(frame))) {
       known.askedBy.add(frame);
       return known.outcome;
     }
@@ -153,11 +161,17 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
       outcome: refreshOnce(refreshToken),
       until: now + longestSharedRunMs,
       running: true,
+      rotated: false,
       askedBy: new WeakSet([frame]),
     };
     page.set(key, entry);
     entry.outcome.then(
-      () => Object.assign(entry, { until: Date.now() + reuseIntervalMs, running: false }),
+      (auth) =>
+        Object.assign(entry, {
+          until: Date.now() + reuseIntervalMs,
+          running: false,
+          rotated: auth.refresh_token !== '' && auth.refresh_token !== refreshToken,
+        }),
       () => page.get(key) === entry && page.delete(key),
     );
     return entry.outcome;
