@@ -241,6 +241,30 @@ describe('instances sharing a coordination key', () => {
     expect(spent).toEqual(['r0']);
   });
 
+  it('destroy() while the holder keeps the lock for a late answer gives the lock up at once', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      let asked = false;
+      const holder = sibling({
+        refreshHandler: () => {
+          asked = true;
+          return new Promise<never>(() => undefined);
+        },
+        refreshTimeoutMs: 1_000,
+      });
+      const outcome = holder.oauth2.refresh().catch((error: OAuth2RefreshError) => error.code);
+      await until(() => asked);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(await outcome).toBe('REFRESH_TIMEOUT');
+      // Kept for the late answer: fake time stands still, so only destroy() can free it.
+      expect(locks.state(channelName).held).toBe(true);
+      holder.oauth2.destroy();
+      await until(() => !locks.state(channelName).held);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('only tokens and their expiry cross the channel, named by the key alone', async () => {
     const { refreshHandler } = platform();
     const observer = listen();
@@ -270,25 +294,32 @@ describe('instances sharing a coordination key', () => {
       refreshToken: 'good-r',
       expiresAt: null,
     };
+    // Each carries tokens of its own: adopting any of them would show.
+    let count = 0;
+    const bad = (fields: object) => ({ ...valid, accessToken: `bad-${(count += 1)}`, ...fields });
     for (const message of [
       null,
       'a0',
-      [valid],
-      { ...valid, protocol: 'aspro.miniapp' },
-      { ...valid, version: 2 },
-      { ...valid, kind: 'tokens' },
-      { ...valid, accessToken: '' },
-      { ...valid, accessToken: 42 },
-      { ...valid, refreshToken: null },
-      { ...valid, expiresAt: 'tomorrow' },
-      { ...valid, expiresAt: Number.NaN },
-      { ...valid, expiresAt: 1e300 },
-      { ...valid, expiresAt: 1_900_000_000 },
-      { ...valid, expiresAt: new Date() },
-      { ...valid, replaces: 7 },
-      { ...valid, replaces: 'a-token-this-frame-does-not-hold' },
+      [bad({})],
+      bad({ protocol: 'aspro.miniapp' }),
+      bad({ version: 2 }),
+      bad({ kind: 'tokens' }),
+      bad({ accessToken: '' }),
+      bad({ accessToken: 42 }),
+      bad({ accessToken: 'x'.repeat(16_385) }),
+      bad({ refreshToken: null }),
+      bad({ refreshToken: 'x'.repeat(16_385) }),
+      bad({ expiresAt: 'tomorrow' }),
+      bad({ expiresAt: Number.NaN }),
+      bad({ expiresAt: 1e300 }),
+      bad({ expiresAt: 1_900_000_000 }),
+      bad({ expiresAt: new Date(Date.now() + 60_000) }),
+      bad({ expiresAt: undefined }),
+      bad({ replaces: 7 }),
+      bad({ replaces: 'a-token-this-frame-does-not-hold' }),
       { ...envelope, kind: 'failed', replaces: 'a0', code: 'DESTROYED' },
       { ...envelope, kind: 'failed', replaces: 'a0' },
+      { ...envelope, kind: 'failed', replaces: 7, code: 'REFRESH_FAILED' },
       { ...envelope, kind: 'echo', id: '' },
       JSON.parse(
         `{"protocol":"aspro.miniapp.refresh","version":1,"kind":"refreshed","replaces":"a0","__proto__":{"accessToken":"polluted"},"refreshToken":"x","expiresAt":null}`,
