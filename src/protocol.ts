@@ -81,7 +81,8 @@ export interface FrameContext {
 }
 
 const longestId = 128;
-const longestText = 16_384;
+/** The longest text field a message may carry: tokens included. */
+export const longestText = 16_384;
 const methods: readonly string[] = ['context', 'refresh'];
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { isOAuth2RefreshError } from './errors';
 import { parseExpiry } from './expiry';
-import { isRecord, isShortText, own } from './protocol';
+import { isRecord, isShortText, longestText, own } from './protocol';
 import type { OAuth2RefreshResult } from './tokens';
 
 /**
@@ -103,7 +103,6 @@ export function coordinateRefresh(
   const echoes = new Map<string, () => void>();
   /** Ends the waits for late answers, on close. */
   const lateWaits = new Set<() => void>();
-  let echoCount = 0;
 
   const post = (message: Record<string, unknown>) =>
     channel?.postMessage({ protocol, version, ...message });
@@ -118,7 +117,7 @@ export function coordinateRefresh(
   const echo = () =>
     new Promise<void>((resolve) => {
       if (!channel) return resolve();
-      const id = `${(echoCount += 1)}-${Math.random()}`;
+      const id = String(Math.random());
       echoes.set(id, () => {
         echoes.delete(id);
         resolve();
@@ -220,7 +219,7 @@ function readMessage(data: unknown): Message | null {
     return isShortText(id, 128) ? { kind, id } : null;
   }
   const replaces = own(data, 'replaces');
-  if (typeof replaces !== 'string' || replaces.length > 16_384) return null;
+  if (typeof replaces !== 'string' || replaces.length > longestText) return null;
   if (kind === 'failed') {
     const code = own(data, 'code');
     return isSharedCode(code) ? { kind, replaces, code } : null;
@@ -232,7 +231,7 @@ function readMessage(data: unknown): Message | null {
     kind !== 'refreshed' ||
     !isShortText(accessToken) ||
     typeof refreshToken !== 'string' ||
-    refreshToken.length > 16_384
+    refreshToken.length > longestText
   ) {
     return null;
   }

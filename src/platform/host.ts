@@ -141,9 +141,8 @@ export function createPlatformHost(options: PlatformHostOptions): PlatformHost {
     return auth;
   };
 
-  let refreshes = refreshesByPage.get(win);
-  if (!refreshes) refreshesByPage.set(win, (refreshes = new Map()));
-  const page = refreshes;
+  const page = refreshesByPage.get(win) ?? new Map<string, SharedRefresh>();
+  refreshesByPage.set(win, page);
 
   const sharedRefresh = (frame: object, refreshToken: string): Promise<AuthContext> => {
     // No refresh token names no session: the platform refreshes by its own, which may differ
