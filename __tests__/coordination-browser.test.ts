@@ -5,16 +5,10 @@
  * Storage partitioning is on, as Chrome ships; one case runs without it, where the lock throws.
  */
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
-import { findChromium, framesAt, launchChromium } from './helpers/browser';
+import { chromiumSuite, framesAt, launchChromium } from './helpers/browser';
 import { startPlayground, type Playground } from './helpers/playground';
 
-const chromiumPath = findChromium();
-if (!chromiumPath) {
-  const hint = 'Chromium is not installed: `apt-get install -y chromium` runs the browser suite.';
-  if (process.env.CI) throw new Error(`${hint} CI must run it.`);
-  console.warn(`${hint} Skipping it.`);
-}
-const describeInBrowser = chromiumPath ? describe : describe.skip;
+const { chromiumPath, describeInBrowser } = chromiumSuite();
 
 jest.setTimeout(30_000);
 
@@ -37,7 +31,7 @@ describeInBrowser('one refresh for every frame and tab of a mini-app', () => {
   let context: BrowserContext;
 
   beforeAll(async () => {
-    browser = await launchChromium(chromiumPath!);
+    browser = await launchChromium(chromiumPath);
   });
 
   afterAll(async () => {
@@ -173,7 +167,7 @@ describeInBrowser('one refresh for every frame and tab of a mini-app', () => {
     let unpartitioned: Browser;
 
     beforeAll(async () => {
-      unpartitioned = await launchChromium(chromiumPath!, { partitioning: false });
+      unpartitioned = await launchChromium(chromiumPath, { partitioning: false });
     });
 
     afterAll(async () => {

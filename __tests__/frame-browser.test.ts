@@ -5,17 +5,11 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import fc from 'fast-check';
-import { findChromium, frameAt, launchChromium } from './helpers/browser';
+import { chromiumSuite, frameAt, launchChromium } from './helpers/browser';
 import { anyUrl } from './helpers/urls';
 import { startPlayground, type Playground } from './helpers/playground';
 
-const chromiumPath = findChromium();
-if (!chromiumPath) {
-  const hint = 'Chromium is not installed: `apt-get install -y chromium` runs the browser suite.';
-  if (process.env.CI) throw new Error(`${hint} CI must run it.`);
-  console.warn(`${hint} Skipping it.`);
-}
-const describeInBrowser = chromiumPath ? describe : describe.skip;
+const { chromiumPath, describeInBrowser } = chromiumSuite();
 
 jest.setTimeout(30_000);
 
@@ -26,7 +20,7 @@ describeInBrowser('the frame path in headless Chromium, across two origins', () 
   let consoleLines: string[];
 
   beforeAll(async () => {
-    browser = await launchChromium(chromiumPath!);
+    browser = await launchChromium(chromiumPath);
   });
 
   afterAll(async () => {

@@ -17,6 +17,23 @@ export function findChromium(): string | null {
   return null;
 }
 
+/**
+ * What a browser suite needs first: Chromium's path, and `describe` for its tests, which skips
+ * them where Chromium is missing, except under CI, where that fails the run.
+ */
+export function chromiumSuite(): { chromiumPath: string; describeInBrowser: jest.Describe } {
+  const chromiumPath = findChromium();
+  if (!chromiumPath) {
+    const hint = 'Chromium is not installed: `apt-get install -y chromium` runs the browser suite.';
+    if (process.env.CI) throw new Error(`${hint} CI must run it.`);
+    console.warn(`${hint} Skipping it.`);
+  }
+  return {
+    chromiumPath: chromiumPath ?? '',
+    describeInBrowser: chromiumPath ? describe : describe.skip,
+  };
+}
+
 /** Flags for a headless run as root on a machine without outside network. */
 const flags = [
   '--no-sandbox',
